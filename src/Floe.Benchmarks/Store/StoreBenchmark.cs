@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using System.Text;
+using Floe.Core;
+using Floe.Storage;
+using Floe.Store;
+using Floe.Store.Format;
+
+namespace Floe.Benchmarks.Store;
+
+/// <summary>
+/// `floe bench store`: builds the IMERG record's references (one commit per year) on the filesystem store and
+/// measures manifest bytes per reference against kerchunk's JSON references for the same chunks, open-and-list
+/// time at two sizes, a cold chunk lookup, and each year's commit time and memory. Figures: Store/RESULTS.md.
+/// </summary>
+public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool full)
+{
+    private const string Group = "/Grid";
+
+    public async Task<Dictionary<string, object>> RunAsync(CancellationToken cancellationToken = default)
+    {
+        var periodFiles = full ? 0 : 730; // full: calendar years; small: 730-file periods (about 15 days)
+        var totalFiles = full ? ImergLayout.FilesInRecord : 730 * 27;
+        var smallRepoFiles = full ? 12_000 : 1_200; // 1,008,000 and 100,800 references
+
+        output.WriteLine($"floe bench store --scale {(full ? "full" : "small")}: {totalFiles:N0} IMERG files, {totalFiles * (long)ImergLayout.RefsPerFile:N0} references, in {workDirectory}");
+        var report = new Report(output);
+
+        // 1. The small repository, for the open-and-list comparison.
+        var smallStore = new CountingObjectStore(new FileSystemObjectStore(Path.Combine(workDirectory, "small")));
+        await BuildAsync(smallStore, smallRepoFiles, periodFiles: smallRepoFiles, null, cancellationToken);
+
+        // 2. The whole record, one commit per period.
+        var store = new CountingObjectStore(new FileSystemObjectStore(Path.Combine(workDirectory, "record")));
+        var commits = new List<CommitFigures>();
+        var buildClock = Stopwatch.StartNew();
+        await BuildAsync(store, totalFiles, periodFiles, commits, cancellationToken);
+        var buildSeconds = buildClock.Elapsed.TotalSeconds;
+        var peakRss = MemorySampler.PeakResidentBytes();
+
+        report.Row("commit", "files", "refs before", "fill", "commit", "peak heap in commit");
+        foreach (var c in commits)
+        {
+            report.Row(c.Label, c.Files.ToString("N0"), c.RefsBefore.ToString("N0"), Report.Ms(c.FillMs), Report.Ms(c.CommitMs), Report.Mb(c.PeakHeapBytes));
+        }
+
+        report.PrintTable("Building the record, one commit per " + (full ? "year" : "730 files"));
+        var second = commits[1];
+        var late = commits[Math.Min(25, commits.Count - 1)];
+
+        // 3. Manifest bytes per reference: Floe's live manifests against kerchunk JSON for one month of the same references.
+        var repository = await Repository.OpenAsync(store);
+        var snapshot = await repository.GetSnapshotAsync((await repository.ReadBranchAsync(Repository.MainBranch, cancellationToken)).Snapshot, cancellationToken);
+        long manifestBytes = 0, refs = 0, shards = 0;
+        foreach (var node in snapshot.Nodes.Where(n => n.Kind == NodeKind.Array))
+        {
+            foreach (var entry in node.Shards)
+            {
+                manifestBytes += (await store.GetAsync(ManifestShard.KeyOf(entry.ManifestId), cancellationToken))!.Data.Length;
+                refs += entry.RefCount;
+                shards++;
+            }
+        }
+
+        var floeBytesPerRef = manifestBytes / (double)refs;
+        var (kerchunkRaw, kerchunkZstd, floeMonth, monthRefs) = CompareWithKerchunk(Math.Min(1_440, totalFiles));
+        report.Row("format", "refs", "bytes", "bytes/ref");
+        report.Row("Floe manifests (whole record)", refs.ToString("N0"), manifestBytes.ToString("N0"), Report.F(floeBytesPerRef));
+        report.Row("Floe shard encoding (one month)", monthRefs.ToString("N0"), floeMonth.ToString("N0"), Report.F(floeMonth / (double)monthRefs));
+        report.Row("kerchunk JSON refs (one month)", monthRefs.ToString("N0"), kerchunkRaw.ToString("N0"), Report.F(kerchunkRaw / (double)monthRefs));
+        report.Row("kerchunk JSON + zstd-3 (one month)", monthRefs.ToString("N0"), kerchunkZstd.ToString("N0"), Report.F(kerchunkZstd / (double)monthRefs));
+        report.Row("seed's Icechunk 1 manifest (quoted)", "16,972,032", "3,086,327,626", "181.85");
+        report.PrintTable("Manifest bytes per virtual reference");
+
+        // 4. Open a repository and list every node, cold (a new Repository each time), small against whole record.
+        var listSmall = await MeasureOpenAndListAsync(smallStore, cancellationToken);
+        var listLarge = await MeasureOpenAndListAsync(store, cancellationToken);
+        report.Row("repository", "refs", "open + list (median of 9)", "bytes read", "manifest bytes read");
+        report.Row("small", (smallRepoFiles * (long)ImergLayout.RefsPerFile).ToString("N0"), Report.Ms(listSmall.Ms), listSmall.Bytes.ToString("N0"), listSmall.ManifestBytes.ToString("N0"));
+        report.Row("record", refs.ToString("N0"), Report.Ms(listLarge.Ms), listLarge.Bytes.ToString("N0"), listLarge.ManifestBytes.ToString("N0"));
+        report.PrintTable("Open and list all nodes");
+
+        // 5. Cold lookup of one chunk reference in the whole record.
+        var cold = await MeasureColdLookupAsync(store, totalFiles, cancellationToken);
+        report.Row("step", "median", "max manifest bytes");
+        report.Row("open + resolve branch + snapshot", Report.Ms(cold.OpenMs), "0");
+        report.Row("chunk ref lookup (one shard)", Report.Ms(cold.LookupMs), cold.ManifestBytes.ToString("N0"));
+        report.PrintTable("Cold read of one chunk reference (median of 21 random chunks, new Repository each)");
+
+        var figures = new Dictionary<string, object>
+        {
+            ["benchmark"] = "store",
+            ["scale"] = full ? "full" : "small",
+            ["files"] = totalFiles,
+            ["refs"] = refs,
+            ["manifest_shards"] = shards,
+            ["manifest_bytes"] = manifestBytes,
+            ["bytes_per_ref"] = Math.Round(floeBytesPerRef, 3),
+            ["kerchunk_json_bytes_per_ref"] = Math.Round(kerchunkRaw / (double)monthRefs, 2),
+            ["kerchunk_json_zstd_bytes_per_ref"] = Math.Round(kerchunkZstd / (double)monthRefs, 2),
+            ["open_list_small_ms"] = Math.Round(listSmall.Ms, 3),
+            ["open_list_large_ms"] = Math.Round(listLarge.Ms, 3),
+            ["open_list_ratio"] = Math.Round(listLarge.Ms / listSmall.Ms, 3),
+            ["open_list_manifest_bytes"] = listLarge.ManifestBytes,
+            ["cold_lookup_ms"] = Math.Round(cold.LookupMs, 3),
+            ["cold_open_ms"] = Math.Round(cold.OpenMs, 3),
+            ["cold_lookup_manifest_bytes"] = cold.ManifestBytes,
+            ["commit_second_ms"] = Math.Round(second.CommitMs, 1),
+            ["commit_late_ms"] = Math.Round(late.CommitMs, 1),
+            ["commit_late_label"] = late.Label,
+            ["commit_time_ratio"] = Math.Round(late.CommitMs / second.CommitMs, 3),
+            ["commit_second_peak_heap_bytes"] = second.PeakHeapBytes,
+            ["commit_late_peak_heap_bytes"] = late.PeakHeapBytes,
+            ["commit_memory_ratio"] = Math.Round(late.PeakHeapBytes / (double)second.PeakHeapBytes, 3),
+            ["build_seconds"] = Math.Round(buildSeconds, 1),
+            ["peak_rss_bytes"] = peakRss,
+        };
+        output.WriteLine();
+        report.PrintJson(figures);
+        return figures;
+    }
+
+    private sealed record CommitFigures(string Label, int Files, long RefsBefore, double FillMs, double CommitMs, long PeakHeapBytes);
+
+    // Appends `files` IMERG files to a new repository, committing every period (calendar year when periodFiles is 0).
+    private async Task BuildAsync(IObjectStore store, int files, int periodFiles, List<CommitFigures>? figures, CancellationToken cancellationToken)
+    {
+        var repository = await Repository.CreateAsync(store, new RepositoryOptions { ShardCacheBytes = 64L << 20 }, cancellationToken);
+        var session = await repository.WritableSessionAsync(cancellationToken: cancellationToken);
+        session.CreateGroup(Group);
+        var paths = ImergLayout.Variables.Select(v => $"{Group}/{v.Name}").ToArray();
+        for (var v = 0; v < paths.Length; v++)
+        {
+            session.CreateArray(paths[v], ImergLayout.ArrayOf(v, 0));
+        }
+
+        var done = 0;
+        while (done < files)
+        {
+            var count = periodFiles > 0 ? Math.Min(periodFiles, files - done) : Math.Min(FilesInYear(done), files - done);
+            var label = periodFiles > 0 ? $"files {done:N0}+" : ImergLayout.TimeOf(done).Year.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var fill = Stopwatch.StartNew();
+            foreach (var path in paths)
+            {
+                session.AppendAlong(path, 0, count);
+            }
+
+            for (var f = done; f < done + count; f++)
+            {
+                var url = ImergLayout.UrlOf(f);
+                var file = f;
+                ImergLayout.ForEachChunk(f, (v, c, offset, length) => session.SetChunkRef(paths[v], [file, c, 0], new VirtualChunkRef(url, offset, length)));
+            }
+
+            fill.Stop();
+            GC.Collect();
+            var clock = Stopwatch.StartNew();
+            using var sampler = new MemorySampler();
+            var baseline = GC.GetTotalMemory(false);
+            await session.CommitAsync($"Appended {label}", new Dictionary<string, string>
+            {
+                ["source.first"] = ImergLayout.UrlOf(done),
+                ["source.last"] = ImergLayout.UrlOf(done + count - 1),
+                ["source.files"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }, cancellationToken);
+            clock.Stop();
+            figures?.Add(new CommitFigures(label, count, done * (long)ImergLayout.RefsPerFile, fill.Elapsed.TotalMilliseconds, clock.Elapsed.TotalMilliseconds, Math.Max(0, sampler.PeakHeapBytes - baseline)));
+            done += count;
+            if (figures is not null)
+            {
+                output.Write($"\r  committed {label}: {done:N0}/{files:N0} files");
+            }
+        }
+
+        if (figures is not null)
+        {
+            output.WriteLine();
+        }
+    }
+
+    private static int FilesInYear(int fileIndex)
+    {
+        var year = ImergLayout.TimeOf(fileIndex).Year;
+        return (DateTime.IsLeapYear(year) ? 366 : 365) * 48;
+    }
+
+    // Kerchunk's JSON reference format keys each chunk as "var/t.c.0": ["url", offset, length].
+    private static (long Raw, long Zstd, long Floe, long Refs) CompareWithKerchunk(int files)
+    {
+        var json = new StringBuilder("{\"version\":1,\"refs\":{");
+        var perVariable = ImergLayout.Variables.Select(_ => new List<(long, ChunkRef)>()).ToArray();
+        long refs = 0;
+        for (var f = 0; f < files; f++)
+        {
+            var url = ImergLayout.UrlOf(f);
+            var file = f;
+            ImergLayout.ForEachChunk(f, (v, c, offset, length) =>
+            {
+                json.Append(System.Globalization.CultureInfo.InvariantCulture, $"\"Grid/{ImergLayout.Variables[v].Name}/{file}.{c}.0\":[\"{url}\",{offset},{length}],");
+                perVariable[v].Add(((file * (3600L / ImergLayout.Variables[v].LonChunk)) + c, new VirtualChunkRef(url, offset, length)));
+                refs++;
+            });
+        }
+
+        json.Length--;
+        json.Append("}}");
+        var bytes = Encoding.UTF8.GetBytes(json.ToString());
+        long floe = 0;
+        for (var v = 0; v < perVariable.Length; v++)
+        {
+            var lonChunks = 3600L / ImergLayout.Variables[v].LonChunk;
+            var shard = new ManifestShard([0, 0, 0], [files, lonChunks, 1], perVariable[v].Select(p => p.Item1).ToArray(), perVariable[v].Select(p => p.Item2).ToArray());
+            floe += shard.Encode().Length;
+        }
+
+        return (bytes.Length, Zstd.Compress(bytes, 3).Length, floe, refs);
+    }
+
+    private static async Task<(double Ms, long Bytes, long ManifestBytes)> MeasureOpenAndListAsync(CountingObjectStore store, CancellationToken cancellationToken)
+    {
+        var times = new List<double>();
+        long bytes = 0, manifestBytes = 0;
+        for (var i = 0; i < 9; i++)
+        {
+            store.Reset();
+            var clock = Stopwatch.StartNew();
+            var repository = await Repository.OpenAsync(store, cancellationToken: cancellationToken);
+            var reader = await repository.ReadOnlyAsync(Repository.MainBranch, cancellationToken);
+            var nodes = reader.Walk().Select(n => n.Kind == NodeKind.Array ? n.ArrayMetadata.Shape.Length : 0).Count();
+            clock.Stop();
+            if (nodes == 0)
+            {
+                throw new InvalidOperationException("the benchmark repository lists no nodes");
+            }
+
+            times.Add(clock.Elapsed.TotalMilliseconds);
+            bytes = store.BytesRead;
+            manifestBytes = store.ManifestBytesRead;
+        }
+
+        return (Report.Median(times.Skip(1)), bytes, manifestBytes);
+    }
+
+    private static async Task<(double OpenMs, double LookupMs, long ManifestBytes)> MeasureColdLookupAsync(CountingObjectStore store, int files, CancellationToken cancellationToken)
+    {
+        var rng = new Random(42);
+        var opens = new List<double>();
+        var lookups = new List<double>();
+        long maxManifestBytes = 0;
+        for (var i = 0; i < 21; i++)
+        {
+            var file = rng.Next(files);
+            var variable = rng.Next(ImergLayout.Variables.Length);
+            var lonChunk = rng.Next(3600 / ImergLayout.Variables[variable].LonChunk);
+            var expected = default(VirtualChunkRef);
+            ImergLayout.ForEachChunk(file, (v, c, offset, length) =>
+            {
+                if (v == variable && c == lonChunk)
+                {
+                    expected = new VirtualChunkRef(ImergLayout.UrlOf(file), offset, length);
+                }
+            });
+
+            store.Reset();
+            var clock = Stopwatch.StartNew();
+            var repository = await Repository.OpenAsync(store, cancellationToken: cancellationToken);
+            var reader = await repository.ReadOnlyAsync(Repository.MainBranch, cancellationToken);
+            var opened = clock.Elapsed.TotalMilliseconds;
+            var found = await reader.GetChunkRefAsync($"{Group}/{ImergLayout.Variables[variable].Name}", [file, lonChunk, 0], cancellationToken);
+            clock.Stop();
+            if (!Equals(found, expected))
+            {
+                throw new InvalidOperationException($"lookup of file {file} chunk {lonChunk} returned {found}, expected {expected}");
+            }
+
+            opens.Add(opened);
+            lookups.Add(clock.Elapsed.TotalMilliseconds - opened);
+            maxManifestBytes = Math.Max(maxManifestBytes, store.ManifestBytesRead);
+        }
+
+        return (Report.Median(opens), Report.Median(lookups), maxManifestBytes);
+    }
+}

@@ -1,0 +1,264 @@
+using System.CommandLine;
+using System.Globalization;
+using Floe.Benchmarks.Store;
+using Floe.Storage;
+using Floe.Store;
+using Floe.Store.Format;
+
+namespace Floe.Cli;
+
+/// <summary>The `floe` subcommands. Each opens the repository it needs and reports errors as one clear line.</summary>
+internal static class Commands
+{
+    private static readonly Option<string> RepoOption = new("--repo", "-r")
+    {
+        Description = "Repository directory (the embedded filesystem store)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLOE_REPO") ?? ".floe/repo",
+    };
+
+    public static IEnumerable<Command> All()
+    {
+        yield return Demo();
+        yield return Init();
+        yield return Log();
+        yield return List();
+        yield return Branch();
+        yield return Tag();
+        yield return Diff();
+        yield return Bench();
+    }
+
+    private static Command Demo()
+    {
+        var dir = new Option<string?>("--dir") { Description = "Where to create the demo repository (default: a new temporary directory)" };
+        var command = new Command("demo", "Create a repository on the local filesystem store, write an array, commit, append, read back and print the log") { dir };
+        command.SetAction((parse, ct) => Run(() => DemoCommand.RunAsync(parse.GetValue(dir), Console.Out, ct)));
+        return command;
+    }
+
+    private static Command Init()
+    {
+        var refsPerShard = new Option<int>("--refs-per-shard") { Description = "Target chunk references per manifest shard", DefaultValueFactory = _ => RepositoryConfig.DefaultRefsPerShard };
+        var command = new Command("init", "Create an empty repository") { RepoOption, refsPerShard };
+        command.SetAction((parse, ct) => Run(async () =>
+        {
+            var repo = parse.GetValue(RepoOption)!;
+            var repository = await Repository.CreateAsync(new FileSystemObjectStore(repo), new RepositoryOptions { RefsPerShard = parse.GetValue(refsPerShard) }, ct);
+            Console.WriteLine($"created repository in {repository.Store.Description}");
+        }));
+        return command;
+    }
+
+    private static Command Log()
+    {
+        var reference = new Argument<string>("ref") { Description = "Branch, tag or snapshot id", DefaultValueFactory = _ => Repository.MainBranch };
+        var command = new Command("log", "Show the history of a branch, tag or snapshot, newest first") { RepoOption, reference };
+        command.SetAction((parse, ct) => Run(async () =>
+        {
+            var repository = await OpenAsync(parse, ct);
+            await foreach (var snapshot in repository.LogAsync(parse.GetValue(reference)!, ct))
+            {
+                PrintSnapshot(Console.Out, snapshot);
+            }
+        }));
+        return command;
+    }
+
+    private static Command List()
+    {
+        var path = new Argument<string>("path") { Description = "Group to list", DefaultValueFactory = _ => NodePath.Root };
+        var reference = new Option<string>("--ref") { Description = "Branch, tag or snapshot id", DefaultValueFactory = _ => Repository.MainBranch };
+        var recursive = new Option<bool>("--recursive", "-R") { Description = "List everything below the group" };
+        var command = new Command("ls", "List the groups and arrays of a snapshot (reads no manifest)") { RepoOption, path, reference, recursive };
+        command.SetAction((parse, ct) => Run(async () =>
+        {
+            var repository = await OpenAsync(parse, ct);
+            var reader = await repository.ReadOnlyAsync(parse.GetValue(reference)!, ct);
+            var group = parse.GetValue(path)!;
+            var nodes = parse.GetValue(recursive) ? reader.Walk(NodePath.Normalize(group)) : reader.ListChildren(group);
+            foreach (var node in nodes)
+            {
+                Console.WriteLine(DescribeNode(node));
+            }
+        }));
+        return command;
+    }
+
+    private static Command Branch()
+    {
+        var command = new Command("branch", "List, create or delete branches");
+        var list = new Command("list", "List branches") { RepoOption };
+        list.SetAction((parse, ct) => Run(async () =>
+        {
+            var repository = await OpenAsync(parse, ct);
+            foreach (var name in await repository.ListBranchesAsync(ct))
+            {
+                Console.WriteLine($"{name}  {(await repository.ReadBranchAsync(name, ct)).Snapshot}");
+            }
+        }));
+        var name = new Argument<string>("name");
+        var from = new Option<string>("--from") { Description = "Branch, tag or snapshot to start from", DefaultValueFactory = _ => Repository.MainBranch };
+        var create = new Command("create", "Create a branch") { RepoOption, name, from };
+        create.SetAction((parse, ct) => Run(async () =>
+        {
+            var repository = await OpenAsync(parse, ct);
+            var snapshot = await repository.ResolveAsync(parse.GetValue(from)!, ct);
+            await repository.CreateBranchAsync(parse.GetValue(name)!, snapshot, ct);
+            Console.WriteLine($"branch {parse.GetValue(name)} at {snapshot}");
+        }));
+        var deleteName = new Argument<string>("name");
+        var delete = new Command("delete", "Delete a branch") { RepoOption, deleteName };
+        delete.SetAction((parse, ct) => Run(async () =>
+        {
+            var repository = await OpenAsync(parse, ct);
+            await repository.DeleteBranchAsync(parse.GetValue(deleteName)!, ct);
+            Console.WriteLine($"deleted branch {parse.GetValue(deleteName)}");
+        }));
+        command.Subcommands.Add(list);
+        command.Subcommands.Add(create);
+        command.Subcommands.Add(delete);
+        return command;
+    }
+
+    private static Command Tag()
+    {
+        var command = new Command("tag", "List or create immutable tags");
+        var list = new Command("list", "List tags") { RepoOption };
+        list.SetAction((parse, ct) => Run(async () =>
+        {
+            var repository = await OpenAsync(parse, ct);
+            foreach (var name in await repository.ListTagsAsync(ct))
+            {
+                Console.WriteLine($"{name}  {await repository.ResolveTagAsync(name, ct)}");
+            }
+        }));
+        var name = new Argument<string>("name");
+        var from = new Option<string>("--from") { Description = "Branch, tag or snapshot to tag", DefaultValueFactory = _ => Repository.MainBranch };
+        var create = new Command("create", "Create a tag") { RepoOption, name, from };
+        create.SetAction((parse, ct) => Run(async () =>
+        {
+            var repository = await OpenAsync(parse, ct);
+            var snapshot = await repository.ResolveAsync(parse.GetValue(from)!, ct);
+            await repository.CreateTagAsync(parse.GetValue(name)!, snapshot, ct);
+            Console.WriteLine($"tag {parse.GetValue(name)} at {snapshot}");
+        }));
+        command.Subcommands.Add(list);
+        command.Subcommands.Add(create);
+        return command;
+    }
+
+    private static Command Diff()
+    {
+        var from = new Argument<string>("from") { Description = "Branch, tag or snapshot id" };
+        var to = new Argument<string>("to") { Description = "Branch, tag or snapshot id" };
+        var command = new Command("diff", "Show what changed between two snapshots") { RepoOption, from, to };
+        command.SetAction((parse, ct) => Run(async () =>
+        {
+            var repository = await OpenAsync(parse, ct);
+            var diff = await repository.DiffAsync(await repository.ResolveAsync(parse.GetValue(from)!, ct), await repository.ResolveAsync(parse.GetValue(to)!, ct), ct);
+            PrintDiff(Console.Out, diff);
+        }));
+        return command;
+    }
+
+    private static Command Bench()
+    {
+        var command = new Command("bench", "Run a benchmark against its named peer; ends with one JSON line of figures");
+        var scale = new Option<string>("--scale") { Description = "small (a minute) or full (the whole IMERG record)", DefaultValueFactory = _ => "small" };
+        scale.AcceptOnlyFromAmong("small", "full");
+        var dir = new Option<string?>("--dir") { Description = "Working directory (default: a new temporary directory, removed afterwards)" };
+        var store = new Command("store", "Manifest size, open/list, cold lookup and commit scaling of the versioned store") { scale, dir };
+        store.SetAction((parse, ct) => Run(async () =>
+        {
+            var work = parse.GetValue(dir);
+            var temporary = work is null;
+            work ??= Path.Combine(Path.GetTempPath(), "floe-bench-store-" + Guid.NewGuid().ToString("N")[..8]);
+            try
+            {
+                await new StoreBenchmark(Console.Out, work, parse.GetValue(scale) == "full").RunAsync(ct);
+            }
+            finally
+            {
+                if (temporary && Directory.Exists(work))
+                {
+                    Directory.Delete(work, recursive: true);
+                }
+            }
+        }));
+        command.Subcommands.Add(store);
+        return command;
+    }
+
+    internal static void PrintSnapshot(TextWriter output, Snapshot snapshot)
+    {
+        output.WriteLine($"snapshot {snapshot.Id}" + (snapshot.ParentId is { } p ? $"  (parent {p})" : ""));
+        output.WriteLine($"  date     {snapshot.Timestamp.ToString("u", CultureInfo.InvariantCulture)}");
+        output.WriteLine($"  message  {snapshot.Message}");
+        foreach (var (k, v) in snapshot.Metadata)
+        {
+            output.WriteLine($"  {k} = {v}");
+        }
+    }
+
+    internal static void PrintDiff(TextWriter output, SnapshotDiff diff)
+    {
+        if (diff.IsEmpty)
+        {
+            output.WriteLine("no differences");
+        }
+
+        foreach (var p in diff.AddedNodes)
+        {
+            output.WriteLine($"+ {p}");
+        }
+
+        foreach (var p in diff.DeletedNodes)
+        {
+            output.WriteLine($"- {p}");
+        }
+
+        foreach (var p in diff.UpdatedNodes)
+        {
+            output.WriteLine($"~ {p} (metadata)");
+        }
+
+        foreach (var c in diff.Chunks)
+        {
+            output.WriteLine($"  {c.Path}: {c.Added.Count} chunk(s) added, {c.Removed.Count} removed, {c.Modified.Count} modified");
+        }
+    }
+
+    internal static string DescribeNode(Node node)
+    {
+        if (node.Kind == NodeKind.Group)
+        {
+            return $"{node.Path}/";
+        }
+
+        var m = node.ArrayMetadata;
+        return $"{node.Path}  {m.DataType} [{string.Join(", ", m.Shape)}] chunks [{string.Join(", ", m.ChunkShape)}] " +
+               $"{string.Join("+", m.Codecs.Select(c => c.Name))}  {node.RefCount:N0} chunk refs in {node.Shards.Count} shard(s)";
+    }
+
+    private static async Task<Repository> OpenAsync(ParseResult parse, CancellationToken cancellationToken) =>
+        await Repository.OpenAsync(new FileSystemObjectStore(parse.GetValue(RepoOption)!), cancellationToken: cancellationToken);
+
+    private static async Task<int> Run(Func<Task> action)
+    {
+        try
+        {
+            await action();
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("floe: cancelled");
+            return 130;
+        }
+        catch (Exception e) when (e is FloeStoreException or ObjectStoreException or ArgumentException or FormatException or SourceReadException or IOException)
+        {
+            await Console.Error.WriteLineAsync($"floe: error: {e.Message}");
+            return 1;
+        }
+    }
+}

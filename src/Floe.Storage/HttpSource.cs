@@ -1,0 +1,267 @@
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace Floe.Storage;
+
+/// <summary>
+/// Reads byte ranges of files served over http:// or https:// with "Range: bytes=a-b" GETs on a shared
+/// <see cref="HttpClient"/>. The version is the server's ETag and Last-Modified. Counts requests and bytes so
+/// benchmarks can report requests per file.
+/// </summary>
+/// <remarks>
+/// A server that ignores Range answers 200 with the whole file. Such a body is sliced: it is read only up to the
+/// end of the requested range (then the connection is dropped), and only when that is at most
+/// <see cref="MaxIgnoredRangeBytes"/>; beyond that the read fails rather than download a huge file per range.
+/// A read's <see cref="SourceInfo.Length"/> is -1 when the server does not report the total ("bytes a-b/*").
+/// </remarks>
+public sealed class HttpSource(HttpClient http) : IByteRangeSource
+{
+    private readonly HttpClient _http = http ?? throw new ArgumentNullException(nameof(http));
+    private long _requests;
+    private long _bytes;
+
+    /// <summary>The most bytes read from a 200 response that ignored Range (up to the end of the range). Default 64 MiB.</summary>
+    public long MaxIgnoredRangeBytes { get; init; } = 64L << 20;
+
+    /// <summary>HTTP requests sent, including HEADs and failed ones.</summary>
+    public long RequestCount => Interlocked.Read(ref _requests);
+
+    /// <summary>Response body bytes received, including any a server sent before a range it ignored.</summary>
+    public long BytesReceived => Interlocked.Read(ref _bytes);
+
+    /// <summary>Sets <see cref="RequestCount"/> and <see cref="BytesReceived"/> back to zero.</summary>
+    public void ResetCounters()
+    {
+        Interlocked.Exchange(ref _requests, 0);
+        Interlocked.Exchange(ref _bytes, 0);
+    }
+
+    public bool CanRead(string location)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        return Uri.TryCreate(location, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+    }
+
+    public async ValueTask<SourceInfo> StatAsync(string location, CancellationToken cancellationToken = default)
+    {
+        var uri = ToUri(location);
+        using (var head = new HttpRequestMessage(HttpMethod.Head, uri))
+        using (var response = await SendAsync(head, location, cancellationToken))
+        {
+            var status = response.StatusCode;
+            if (status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
+            {
+                throw new SourceNotFoundException(location);
+            }
+
+            if (status == HttpStatusCode.OK && response.Content.Headers.ContentLength is { } length)
+            {
+                return InfoOf(response, length);
+            }
+
+            // Some servers refuse HEAD (presigned GET URLs answer 403, others 405 or 501) or omit the length:
+            // a one-byte ranged GET tells the same.
+            if (status != HttpStatusCode.OK && status is not (HttpStatusCode.Forbidden or HttpStatusCode.MethodNotAllowed or HttpStatusCode.NotImplemented))
+            {
+                throw StatusError(location, response, "HEAD");
+            }
+        }
+
+        using var get = new HttpRequestMessage(HttpMethod.Get, uri);
+        get.Headers.Range = new RangeHeaderValue(0, 0);
+        using var ranged = await SendAsync(get, location, cancellationToken);
+        switch (ranged.StatusCode)
+        {
+            case HttpStatusCode.NotFound or HttpStatusCode.Gone:
+                throw new SourceNotFoundException(location);
+            case HttpStatusCode.PartialContent when ranged.Content.Headers.ContentRange?.Length is { } total:
+                await ReadBodyAsync(ranged, location, skip: 0, length: (int)Math.Min(1, total), offset: 0, cancellationToken);
+                return InfoOf(ranged, total);
+            case HttpStatusCode.RequestedRangeNotSatisfiable when ranged.Content.Headers.ContentRange?.Length is { } total:
+                // Even byte 0 is past the end: the file is empty.
+                return InfoOf(ranged, total);
+            case HttpStatusCode.OK when ranged.Content.Headers.ContentLength is { } whole:
+                // The server ignored Range; its headers tell the size and the body is not needed.
+                return InfoOf(ranged, whole);
+            default:
+                throw StatusError(location, ranged, "GET bytes=0-0");
+        }
+    }
+
+    public async ValueTask<SourceRead> ReadAsync(string location, long offset, int length, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        var uri = ToUri(location);
+        if (length == 0)
+        {
+            // "bytes=a-(a-1)" cannot be expressed; an empty read only needs the size.
+            var info = await StatAsync(location, cancellationToken);
+            return offset <= info.Length ? new SourceRead(ReadOnlyMemory<byte>.Empty, info) : throw PastEnd(location, offset, length, info.Length);
+        }
+
+        var last = offset + length - 1;
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.Range = new RangeHeaderValue(offset, last);
+        using var response = await SendAsync(request, location, cancellationToken);
+        return response.StatusCode switch
+        {
+            HttpStatusCode.NotFound or HttpStatusCode.Gone => throw new SourceNotFoundException(location),
+            HttpStatusCode.PartialContent => await ReadPartialAsync(response, location, offset, length, cancellationToken),
+            HttpStatusCode.OK => await ReadIgnoredRangeAsync(response, location, offset, length, cancellationToken),
+            HttpStatusCode.RequestedRangeNotSatisfiable =>
+                throw PastEnd(location, offset, length, response.Content.Headers.ContentRange?.Length ?? -1),
+            _ => throw StatusError(location, response, $"GET bytes={offset}-{last}"),
+        };
+    }
+
+    // 206: the body must be exactly the requested range.
+    private async Task<SourceRead> ReadPartialAsync(HttpResponseMessage response, string location, long offset, int length, CancellationToken cancellationToken)
+    {
+        var headers = response.Content.Headers;
+        var last = offset + length - 1;
+        var range = headers.ContentRange;
+        if (range is not { HasRange: true, From: { } from, To: { } to } || from != offset)
+        {
+            throw new SourceReadException(location, $"206 with Content-Range \"{range}\" for requested bytes {offset}-{last}");
+        }
+
+        // Servers clamp a range that runs past the end to the end of the file.
+        if (to < last)
+        {
+            throw PastEnd(location, offset, length, range.Length ?? to + 1);
+        }
+
+        if (to > last || (headers.ContentLength is { } bodyLength && bodyLength != length))
+        {
+            throw new SourceReadException(location,
+                $"206 with Content-Range \"{range}\" and Content-Length {headers.ContentLength} for requested bytes {offset}-{last}");
+        }
+
+        var data = await ReadBodyAsync(response, location, skip: 0, length, offset, cancellationToken);
+        // A total of "*" (unknown) is reported as -1.
+        return new SourceRead(data, InfoOf(response, range.Length ?? -1));
+    }
+
+    // 200: the server ignored Range and sends the whole file; slice the range out of its start.
+    private async Task<SourceRead> ReadIgnoredRangeAsync(HttpResponseMessage response, string location, long offset, int length, CancellationToken cancellationToken)
+    {
+        var headers = response.Content.Headers;
+        var last = offset + length - 1;
+        if (headers.ContentEncoding.Count > 0)
+        {
+            throw new SourceReadException(location,
+                $"200 with Content-Encoding {string.Join(",", headers.ContentEncoding)} instead of the requested bytes {offset}-{last}");
+        }
+
+        var total = headers.ContentLength ?? -1;
+        if (total >= 0 && offset + length > total)
+        {
+            throw PastEnd(location, offset, length, total);
+        }
+
+        if (offset + length > MaxIgnoredRangeBytes)
+        {
+            throw new SourceReadException(location,
+                $"server ignored Range and sent the whole file; reading bytes {offset}-{last} would need {offset + length} bytes, more than the {MaxIgnoredRangeBytes} allowed");
+        }
+
+        var data = await ReadBodyAsync(response, location, skip: offset, length, offset, cancellationToken);
+        return new SourceRead(data, InfoOf(response, total));
+    }
+
+    private static Uri ToUri(string location)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        return Uri.TryCreate(location, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri
+            : throw new SourceReadException(location, "not an http:// or https:// URL");
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string location, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _requests);
+        try
+        {
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new SourceReadException(location, $"{request.Method} failed: {ex.Message}", ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new SourceReadException(location, $"{request.Method} timed out", ex);
+        }
+    }
+
+    // Reads exactly `length` bytes after skipping `skip`, then stops; disposing the response drops any rest.
+    private async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, string location, long skip, int length, long offset, CancellationToken cancellationToken)
+    {
+        var data = new byte[length];
+        long received = 0;
+        try
+        {
+            using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            if (skip > 0)
+            {
+                var scratch = new byte[(int)Math.Min(skip, 81920)];
+                while (received < skip)
+                {
+                    var read = await body.ReadAsync(scratch.AsMemory(0, (int)Math.Min(scratch.Length, skip - received)), cancellationToken);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    received += read;
+                    Interlocked.Add(ref _bytes, read);
+                }
+            }
+
+            var done = 0;
+            while (received >= skip && done < length)
+            {
+                var read = await body.ReadAsync(data.AsMemory(done), cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                done += read;
+                Interlocked.Add(ref _bytes, read);
+            }
+
+            if (done < length)
+            {
+                throw new SourceReadException(location,
+                    $"short body: the response (HTTP {(int)response.StatusCode}) ended after {received + done} bytes, before all {length} bytes at offset {offset}");
+            }
+
+            return data;
+        }
+        catch (IOException ex)
+        {
+            throw new SourceReadException(location, $"connection failed reading {length} bytes at offset {offset}: {ex.Message}", ex);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new SourceReadException(location, $"connection failed reading {length} bytes at offset {offset}: {ex.Message}", ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new SourceReadException(location, $"timed out reading {length} bytes at offset {offset}", ex);
+        }
+    }
+
+    private static SourceInfo InfoOf(HttpResponseMessage response, long length) =>
+        new(length, response.Headers.ETag?.ToString(), response.Content.Headers.LastModified);
+
+    private static SourceReadException PastEnd(string location, long offset, int length, long size) =>
+        new(location, size >= 0
+            ? $"range {offset}+{length} is past the end of the file ({size} bytes)"
+            : $"range {offset}+{length} is past the end of the file");
+
+    private static SourceReadException StatusError(string location, HttpResponseMessage response, string request) =>
+        new(location, $"HTTP {(int)response.StatusCode} {response.ReasonPhrase} for {request}");
+}

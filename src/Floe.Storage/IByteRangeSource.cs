@@ -1,0 +1,38 @@
+namespace Floe.Storage;
+
+/// <summary>
+/// Reads byte ranges of a file addressed by location (a local path, file://, http:// or https:// URL).
+/// Virtual chunk references are resolved through this, so one code path serves local files and remote objects.
+/// </summary>
+public interface IByteRangeSource
+{
+    /// <summary>True when this source can read the location (by its scheme).</summary>
+    bool CanRead(string location);
+
+    /// <summary>Size and version of the file. Throws <see cref="SourceNotFoundException"/> when it does not exist.</summary>
+    ValueTask<SourceInfo> StatAsync(string location, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reads exactly <paramref name="length"/> bytes at <paramref name="offset"/> together with the file's version.
+    /// Throws <see cref="SourceNotFoundException"/> when the file is missing and <see cref="SourceReadException"/>
+    /// when it is shorter than the range or cannot be read; never returns fewer bytes.
+    /// </summary>
+    ValueTask<SourceRead> ReadAsync(string location, long offset, int length, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A file's size and the version markers a reader can check: an etag and/or a last-modified time.</summary>
+public sealed record SourceInfo(long Length, string? Etag, DateTimeOffset? LastModified);
+
+/// <summary>Bytes read from a source and the version they were read from.</summary>
+public sealed record SourceRead(ReadOnlyMemory<byte> Data, SourceInfo Info);
+
+/// <summary>A byte-range read failed; the message names the location.</summary>
+public class SourceReadException(string location, string message, Exception? inner = null)
+    : Exception($"{location}: {message}", inner)
+{
+    public string Location { get; } = location;
+}
+
+/// <summary>The location does not exist.</summary>
+public sealed class SourceNotFoundException(string location, Exception? inner = null)
+    : SourceReadException(location, "not found", inner);

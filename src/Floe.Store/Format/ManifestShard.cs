@@ -1,0 +1,407 @@
+namespace Floe.Store.Format;
+
+/// <summary>
+/// The references of one array that fall in one shard box, sorted by position (row-major index inside the box).
+/// Encoded column by column (spec: Manifest shard) so that zstd sees runs of similar bytes.
+/// </summary>
+public sealed class ManifestShard
+{
+    private const byte KindInline = 1;
+    private const byte KindNative = 2;
+    private const byte KindVirtual = 3;
+
+    private const byte TagPositions = 1;
+    private const byte TagKinds = 2;
+    private const byte TagLocations = 3;
+    private const byte TagVirtualLocations = 4;
+    private const byte TagVirtualOffsets = 5;
+    private const byte TagVirtualLengths = 6;
+    private const byte TagNativeIds = 7;
+    private const byte TagNativeLengths = 8;
+    private const byte TagInlineLengths = 9;
+    private const byte TagInlineData = 10;
+
+    public ManifestShard(long[] origin, long[] shape, long[] positions, ChunkRef[] refs)
+    {
+        if (positions.Length != refs.Length)
+        {
+            throw new ArgumentException("positions and refs differ in length");
+        }
+
+        Origin = origin;
+        Shape = shape;
+        Positions = positions;
+        Refs = refs;
+    }
+
+    /// <summary>Chunk coordinates of the box's first corner.</summary>
+    public long[] Origin { get; }
+
+    /// <summary>Chunks per shard along each dimension.</summary>
+    public long[] Shape { get; }
+
+    /// <summary>Strictly increasing row-major positions inside the box.</summary>
+    public long[] Positions { get; }
+
+    public ChunkRef[] Refs { get; }
+
+    public int Count => Positions.Length;
+
+    public static string KeyOf(ObjectId id) => $"manifests/{id}";
+
+    /// <summary>A rough count of the bytes this decoded shard keeps alive, for the cache's budget.</summary>
+    public long EstimatedMemory()
+    {
+        long bytes = 64 + (Positions.Length * 8L) + (Refs.Length * 8L);
+        foreach (var r in Refs)
+        {
+            bytes += r switch
+            {
+                InlineChunkRef i => 48 + i.Data.Length,
+                NativeChunkRef => 40,
+                _ => 56,
+            };
+        }
+
+        return bytes;
+    }
+
+    public ChunkRef? Find(long position)
+    {
+        var i = Array.BinarySearch(Positions, position);
+        return i >= 0 ? Refs[i] : null;
+    }
+
+    public long PositionOf(ReadOnlySpan<long> chunkCoords)
+    {
+        long position = 0;
+        for (var d = 0; d < Shape.Length; d++)
+        {
+            position = (position * Shape[d]) + (chunkCoords[d] - Origin[d]);
+        }
+
+        return position;
+    }
+
+    public void CoordsOf(long position, Span<long> chunkCoords)
+    {
+        for (var d = Shape.Length - 1; d >= 0; d--)
+        {
+            chunkCoords[d] = Origin[d] + (position % Shape[d]);
+            position /= Shape[d];
+        }
+    }
+
+    public byte[] Encode(int zstdLevel = 3)
+    {
+        var n = Positions.Length;
+        var w = new PayloadWriter(64 + (n * 6));
+        w.WriteVarint((ulong)Shape.Length);
+        w.WriteCoords(Origin);
+        w.WriteCoords(Shape);
+        w.WriteVarint((ulong)n);
+
+        var deltas = new ulong[n];
+        var kinds = new byte[n];
+        var virtualLocations = new List<ulong>();
+        var virtualOffsets = new List<ulong>();
+        var virtualLengths = new List<ulong>();
+        var nativeIds = new PayloadWriter();
+        var nativeLengths = new List<ulong>();
+        var inlineLengths = new List<ulong>();
+        var inlineData = new PayloadWriter();
+        var locations = new Dictionary<(string, string?, long), int>();
+        var locationList = new List<(string Location, string? Etag, long LastModified)>();
+        var locationEnds = new List<long>();
+        var previousLocation = 0L;
+        for (var i = 0; i < n; i++)
+        {
+            deltas[i] = (ulong)(i == 0 ? Positions[0] : Positions[i] - Positions[i - 1]);
+            switch (Refs[i])
+            {
+                case InlineChunkRef inline:
+                    kinds[i] = KindInline;
+                    inlineLengths.Add((ulong)inline.Data.Length);
+                    inlineData.WriteRaw(inline.Data.Span);
+                    break;
+                case NativeChunkRef native:
+                    kinds[i] = KindNative;
+                    nativeIds.WriteId(native.Id);
+                    nativeLengths.Add((ulong)native.Length);
+                    break;
+                case VirtualChunkRef v:
+                    kinds[i] = KindVirtual;
+                    var lastModified = v.LastModified?.ToUnixTimeMilliseconds() ?? 0;
+                    var key = (v.Location, v.Etag, lastModified);
+                    if (!locations.TryGetValue(key, out var index))
+                    {
+                        index = locationList.Count;
+                        locations.Add(key, index);
+                        locationList.Add(key);
+                        locationEnds.Add(0);
+                    }
+
+                    virtualLocations.Add(PayloadWriter.ZigZag(index - previousLocation));
+                    previousLocation = index;
+                    virtualOffsets.Add(PayloadWriter.ZigZag(v.Offset - locationEnds[index]));
+                    locationEnds[index] = v.Offset + v.Length;
+                    virtualLengths.Add((ulong)v.Length);
+                    break;
+                default:
+                    throw new ArgumentException($"unknown chunk reference type {Refs[i].GetType().Name}");
+            }
+        }
+
+        var column = new PayloadWriter();
+        void Flush(byte tag)
+        {
+            w.WriteByte(tag);
+            w.WriteBytes(column.WrittenSpan);
+            column = new PayloadWriter();
+        }
+
+        column.WriteUIntColumn(deltas);
+        Flush(TagPositions);
+        column.WriteRaw(kinds);
+        Flush(TagKinds);
+        if (virtualLengths.Count > 0)
+        {
+            column.WriteVarint((ulong)locationList.Count);
+            var previous = "";
+            foreach (var (location, etag, lastModified) in locationList)
+            {
+                var shared = CommonPrefixLength(previous, location);
+                column.WriteVarint((ulong)shared);
+                column.WriteString(location[shared..]);
+                column.WriteString(etag ?? "");
+                column.WriteVarint(lastModified);
+                previous = location;
+            }
+
+            Flush(TagLocations);
+            column.WriteUIntColumn(virtualLocations.ToArray());
+            Flush(TagVirtualLocations);
+            column.WriteUIntColumn(virtualOffsets.ToArray());
+            Flush(TagVirtualOffsets);
+            column.WriteUIntColumn(virtualLengths.ToArray());
+            Flush(TagVirtualLengths);
+        }
+
+        if (nativeLengths.Count > 0)
+        {
+            column.WriteRaw(nativeIds.WrittenSpan);
+            Flush(TagNativeIds);
+            column.WriteUIntColumn(nativeLengths.ToArray());
+            Flush(TagNativeLengths);
+        }
+
+        if (inlineLengths.Count > 0)
+        {
+            column.WriteUIntColumn(inlineLengths.ToArray());
+            Flush(TagInlineLengths);
+            column.WriteRaw(inlineData.WrittenSpan);
+            Flush(TagInlineData);
+        }
+
+        return Envelope.Seal(ObjectType.ManifestShard, w.WrittenSpan, compress: true, zstdLevel);
+    }
+
+    public static ManifestShard Decode(string key, ReadOnlySpan<byte> data)
+    {
+        var payload = Envelope.Open(key, ObjectType.ManifestShard, data);
+        var r = new PayloadReader(payload, key);
+        var rank = (int)r.ReadLength("rank", 64);
+        var origin = r.ReadCoords(rank);
+        var shape = r.ReadCoords(rank);
+        long boxSize = 1;
+        foreach (var s in shape)
+        {
+            if (s < 1)
+            {
+                throw r.Corrupt("shard shape has a zero dimension");
+            }
+
+            boxSize = checked(boxSize * s);
+        }
+
+        var n = (int)r.ReadLength("reference count", Math.Min(boxSize, int.MaxValue));
+        ulong[]? deltas = null, virtualLocations = null, virtualOffsets = null, virtualLengths = null, nativeLengths = null, inlineLengths = null;
+        ReadOnlySpan<byte> kinds = default, nativeIds = default, inlineData = default;
+        List<(string Location, string? Etag, DateTimeOffset? LastModified)>? locations = null;
+        int seenKinds = 0, virtualCount = 0, nativeCount = 0, inlineCount = 0;
+        var lastTag = 0;
+        while (r.Remaining > 0)
+        {
+            var tag = r.ReadByte();
+            if (tag <= lastTag)
+            {
+                throw r.Corrupt($"column tag {tag} out of order or repeated");
+            }
+
+            lastTag = tag;
+            var column = new PayloadReader(r.ReadBytes(), key);
+            switch (tag)
+            {
+                case TagPositions:
+                    deltas = column.ReadUIntColumn(n);
+                    break;
+                case TagKinds:
+                    kinds = column.ReadRaw(n);
+                    seenKinds = 1;
+                    foreach (var k in kinds)
+                    {
+                        switch (k)
+                        {
+                            case KindInline: inlineCount++; break;
+                            case KindNative: nativeCount++; break;
+                            case KindVirtual: virtualCount++; break;
+                            default: throw column.Corrupt($"unknown reference kind {k}");
+                        }
+                    }
+
+                    break;
+                case TagLocations:
+                    var count = column.ReadCount("location count", 4);
+                    locations = new(count);
+                    var previous = "";
+                    for (var i = 0; i < count; i++)
+                    {
+                        var shared = (int)column.ReadLength("shared prefix", previous.Length);
+                        var location = string.Concat(previous.AsSpan(0, shared), column.ReadString());
+                        var etag = column.ReadString();
+                        var lastModified = column.ReadLength("last modified", 253402300799999);
+                        locations.Add((location, etag.Length == 0 ? null : etag, lastModified == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(lastModified)));
+                        previous = location;
+                    }
+
+                    break;
+                case TagVirtualLocations:
+                    virtualLocations = column.ReadUIntColumn(virtualCount);
+                    break;
+                case TagVirtualOffsets:
+                    virtualOffsets = column.ReadUIntColumn(virtualCount);
+                    break;
+                case TagVirtualLengths:
+                    virtualLengths = column.ReadUIntColumn(virtualCount);
+                    break;
+                case TagNativeIds:
+                    nativeIds = column.ReadRaw(nativeCount * ObjectId.ByteLength);
+                    break;
+                case TagNativeLengths:
+                    nativeLengths = column.ReadUIntColumn(nativeCount);
+                    break;
+                case TagInlineLengths:
+                    inlineLengths = column.ReadUIntColumn(inlineCount);
+                    break;
+                case TagInlineData:
+                    inlineData = column.ReadRaw(column.Remaining);
+                    break;
+                default:
+                    throw r.Corrupt($"unknown column tag {tag}");
+            }
+
+            column.ExpectEnd();
+        }
+
+        if (deltas is null || seenKinds == 0)
+        {
+            throw r.Corrupt("missing the positions or kinds column");
+        }
+
+        if (virtualCount > 0 && (locations is null || virtualLocations is null || virtualOffsets is null || virtualLengths is null))
+        {
+            throw r.Corrupt("missing a virtual reference column");
+        }
+
+        if ((nativeCount > 0 && nativeLengths is null) || (inlineCount > 0 && inlineLengths is null))
+        {
+            throw r.Corrupt("missing a native or inline reference column");
+        }
+
+        var positions = new long[n];
+        var refs = new ChunkRef[n];
+        long position = -1;
+        var locationEnds = locations is null ? [] : new long[locations.Count];
+        long locationIndex = 0;
+        int vi = 0, ni = 0, ii = 0, inlineOffset = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (i > 0 && deltas[i] == 0)
+            {
+                throw r.Corrupt($"position of reference {i} does not increase");
+            }
+
+            position = i == 0 ? (long)deltas[0] : position + (long)deltas[i];
+            if (position < 0 || position >= boxSize)
+            {
+                throw r.Corrupt($"position {position} is outside the shard box of {boxSize} chunks");
+            }
+
+            positions[i] = position;
+            switch (kinds[i])
+            {
+                case KindVirtual:
+                    locationIndex += UnZigZag(virtualLocations![vi]);
+                    if (locationIndex < 0 || locationIndex >= locations!.Count)
+                    {
+                        throw r.Corrupt($"location index {locationIndex} outside the table of {locations!.Count}");
+                    }
+
+                    var (location, etag, lastModified) = locations[(int)locationIndex];
+                    var offset = locationEnds[locationIndex] + UnZigZag(virtualOffsets![vi]);
+                    var length = (long)virtualLengths![vi];
+                    if (offset < 0 || length < 0)
+                    {
+                        throw r.Corrupt($"virtual reference {i} has offset {offset}, length {length}");
+                    }
+
+                    locationEnds[locationIndex] = offset + length;
+                    refs[i] = new VirtualChunkRef(location, offset, length, etag, lastModified);
+                    vi++;
+                    break;
+                case KindNative:
+                    refs[i] = new NativeChunkRef(ObjectId.FromBytes(nativeIds.Slice(ni * ObjectId.ByteLength, ObjectId.ByteLength)), (long)nativeLengths![ni]);
+                    ni++;
+                    break;
+                default:
+                    var inlineLength = inlineLengths![ii];
+                    if (inlineLength > (ulong)(inlineData.Length - inlineOffset))
+                    {
+                        throw r.Corrupt("inline data is shorter than its lengths say");
+                    }
+
+                    refs[i] = new InlineChunkRef(inlineData.Slice(inlineOffset, (int)inlineLength).ToArray());
+                    inlineOffset += (int)inlineLength;
+                    ii++;
+                    break;
+            }
+        }
+
+        if (inlineOffset != inlineData.Length)
+        {
+            throw r.Corrupt("inline data is longer than its lengths say");
+        }
+
+        return new ManifestShard(origin, shape, positions, refs);
+    }
+
+    private static long UnZigZag(ulong v) => (long)(v >> 1) ^ -(long)(v & 1);
+
+    private static int CommonPrefixLength(string a, string b)
+    {
+        var max = Math.Min(a.Length, b.Length);
+        var i = 0;
+        while (i < max && a[i] == b[i])
+        {
+            i++;
+        }
+
+        // Never split a surrogate pair, so the suffix stays valid UTF-16 and therefore valid UTF-8.
+        if (i > 0 && i < b.Length && char.IsLowSurrogate(b[i]))
+        {
+            i--;
+        }
+
+        return i;
+    }
+}

@@ -1,0 +1,242 @@
+using Floe.Core;
+
+namespace Floe.Store;
+
+/// <summary>Reading nodes and chunks, shared by read-only snapshot views and writable sessions.</summary>
+public abstract class NodeReader(Repository repository)
+{
+    public Repository Repository { get; } = repository;
+
+    /// <summary>The node at a path, or null.</summary>
+    public abstract Node? FindNode(string path);
+
+    /// <summary>The direct children of a group, sorted by path. Reads no manifest.</summary>
+    public abstract IReadOnlyList<Node> ListChildren(string groupPath);
+
+    /// <summary>The reference of one chunk, or null when the chunk has none (it reads as the fill value).</summary>
+    public abstract Task<ChunkRef?> GetChunkRefAsync(string arrayPath, long[] chunkCoords, CancellationToken cancellationToken = default);
+
+    public Node GetNode(string path)
+    {
+        var normalized = NodePath.Normalize(path);
+        return FindNode(normalized) ?? throw new NodeNotFoundException(normalized);
+    }
+
+    public ArrayMetadata GetArrayMetadata(string path)
+    {
+        var node = GetNode(path);
+        return node.Kind == NodeKind.Array ? node.ArrayMetadata : throw new NodeNotFoundException(node.Path, "it is a group, not an array");
+    }
+
+    /// <summary>Every node below a group (all of them for "/"), in path order.</summary>
+    public IEnumerable<Node> Walk(string groupPath = NodePath.Root)
+    {
+        foreach (var child in ListChildren(groupPath))
+        {
+            yield return child;
+            if (child.Kind == NodeKind.Group)
+            {
+                foreach (var descendant in Walk(child.Path))
+                {
+                    yield return descendant;
+                }
+            }
+        }
+    }
+
+    /// <summary>A chunk's stored (encoded) bytes, or null when it has no reference.</summary>
+    public async Task<ReadOnlyMemory<byte>?> ReadChunkBytesAsync(string arrayPath, long[] chunkCoords, CancellationToken cancellationToken = default)
+    {
+        var chunkRef = await GetChunkRefAsync(arrayPath, chunkCoords, cancellationToken);
+        return chunkRef is null ? null : await Repository.FetchChunkAsync(NodePath.Normalize(arrayPath), chunkRef, cancellationToken);
+    }
+
+    /// <summary>A whole chunk decoded to little-endian elements in C order; the fill value where it has no reference.</summary>
+    public async Task<byte[]> ReadChunkAsync(string arrayPath, long[] chunkCoords, CancellationToken cancellationToken = default)
+    {
+        var metadata = GetArrayMetadata(arrayPath);
+        var stored = await ReadChunkBytesAsync(arrayPath, chunkCoords, cancellationToken);
+        return Decode(NodePath.Normalize(arrayPath), metadata, stored, chunkCoords);
+    }
+
+    /// <summary>
+    /// Reads the box starting at <paramref name="start"/> with <paramref name="count"/> elements per dimension,
+    /// as little-endian elements in C order.
+    /// </summary>
+    public async Task<byte[]> ReadRegionAsync(string arrayPath, long[] start, long[] count, CancellationToken cancellationToken = default)
+    {
+        var path = NodePath.Normalize(arrayPath);
+        var metadata = GetArrayMetadata(path);
+        var rank = metadata.Rank;
+        if (start.Length != rank || count.Length != rank)
+        {
+            throw new ArgumentException($"array '{path}' has {rank} dimensions; start and count must too");
+        }
+
+        for (var d = 0; d < rank; d++)
+        {
+            if (start[d] < 0 || count[d] < 0 || start[d] + count[d] > metadata.Shape[d])
+            {
+                throw new ArgumentOutOfRangeException(nameof(start), $"array '{path}': region [{start[d]}, {start[d] + count[d]}) of dimension {d} is outside [0, {metadata.Shape[d]})");
+            }
+        }
+
+        var elementSize = metadata.DataType.Size;
+        var total = count.Aggregate(1L, (a, b) => a * b);
+        var result = new byte[checked(total * elementSize)];
+        if (total == 0)
+        {
+            return result;
+        }
+
+        var chunkShape = metadata.ChunkShape;
+        var firstChunk = new long[rank];
+        var lastChunk = new long[rank];
+        for (var d = 0; d < rank; d++)
+        {
+            firstChunk[d] = start[d] / chunkShape[d];
+            lastChunk[d] = (start[d] + count[d] - 1) / chunkShape[d];
+        }
+
+        var chunk = (long[])firstChunk.Clone();
+        while (true)
+        {
+            var data = await ReadChunkAsync(path, (long[])chunk.Clone(), cancellationToken);
+            CopyOverlap(data, chunk, chunkShape, result, start, count, elementSize);
+            var d = rank - 1;
+            while (d >= 0 && ++chunk[d] > lastChunk[d])
+            {
+                chunk[d] = firstChunk[d];
+                d--;
+            }
+
+            if (d < 0)
+            {
+                return result;
+            }
+        }
+    }
+
+    internal static byte[] Decode(string path, ArrayMetadata metadata, ReadOnlyMemory<byte>? stored, long[] chunkCoords)
+    {
+        var size = checked((int)(metadata.ChunkElementCount * metadata.DataType.Size));
+        if (stored is not { } bytes)
+        {
+            var filled = new byte[size];
+            metadata.FillValue.Fill(filled);
+            return filled;
+        }
+
+        byte[] decoded;
+        try
+        {
+            decoded = CodecPipeline.Create(metadata).Decode(bytes.Span);
+        }
+        catch (CodecException e)
+        {
+            throw new ChunkDataException(path, $"chunk [{string.Join(", ", chunkCoords)}] does not decode: {e.Message}");
+        }
+
+        return decoded.Length == size
+            ? decoded
+            : throw new ChunkDataException(path, $"chunk [{string.Join(", ", chunkCoords)}] decodes to {decoded.Length} bytes, expected {size}");
+    }
+
+    // Copies the part of one chunk that falls inside the requested box, one contiguous run of the last dimension at a time.
+    private static void CopyOverlap(byte[] chunkData, long[] chunkCoords, int[] chunkShape, byte[] result, long[] start, long[] count, int elementSize)
+    {
+        var rank = chunkCoords.Length;
+        var lo = new long[rank];
+        var hi = new long[rank];
+        for (var d = 0; d < rank; d++)
+        {
+            var chunkStart = chunkCoords[d] * chunkShape[d];
+            lo[d] = Math.Max(start[d], chunkStart);
+            hi[d] = Math.Min(start[d] + count[d], chunkStart + chunkShape[d]);
+        }
+
+        var runElements = hi[rank - 1] - lo[rank - 1];
+        var index = (long[])lo.Clone();
+        while (true)
+        {
+            long src = 0, dst = 0;
+            for (var d = 0; d < rank; d++)
+            {
+                src = (src * chunkShape[d]) + (index[d] - (chunkCoords[d] * chunkShape[d]));
+                dst = (dst * count[d]) + (index[d] - start[d]);
+            }
+
+            Buffer.BlockCopy(chunkData, checked((int)(src * elementSize)), result, checked((int)(dst * elementSize)), checked((int)(runElements * elementSize)));
+            var k = rank - 2;
+            while (k >= 0 && ++index[k] >= hi[k])
+            {
+                index[k] = lo[k];
+                k--;
+            }
+
+            if (k < 0)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Checks rank and range of chunk coordinates against an array's current chunk grid.</summary>
+    internal static void CheckCoords(string path, ArrayMetadata metadata, long[] chunkCoords)
+    {
+        var grid = metadata.GridShape;
+        if (chunkCoords.Length != grid.Length)
+        {
+            throw new ChunkOutOfRangeException(path, chunkCoords, grid);
+        }
+
+        for (var d = 0; d < grid.Length; d++)
+        {
+            if (chunkCoords[d] < 0 || chunkCoords[d] >= grid[d])
+            {
+                throw new ChunkOutOfRangeException(path, chunkCoords, grid);
+            }
+        }
+    }
+
+    /// <summary>Looks a chunk up in a committed array: its shard from the index, then one manifest read.</summary>
+    internal async Task<ChunkRef?> LookUpCommittedAsync(Node node, long[] chunkCoords, CancellationToken cancellationToken)
+    {
+        if (node.Shards.Count == 0)
+        {
+            return null;
+        }
+
+        var shardShape = node.ShardShape!;
+        var entry = node.FindShard(ShardLayout.ShardOf(chunkCoords, shardShape));
+        if (entry is null)
+        {
+            return null;
+        }
+
+        var shard = await Repository.GetShardAsync(entry.ManifestId, node.Path, cancellationToken);
+        return shard.Find(ShardLayout.PositionIn(chunkCoords, shardShape));
+    }
+}
+
+/// <summary>A read-only view of one snapshot.</summary>
+public sealed class SnapshotReader(Repository repository, Snapshot snapshot) : NodeReader(repository)
+{
+    public Snapshot Snapshot { get; } = snapshot;
+
+    public override Node? FindNode(string path) => Snapshot.FindNode(NodePath.Normalize(path));
+
+    public override IReadOnlyList<Node> ListChildren(string groupPath)
+    {
+        var node = GetNode(groupPath);
+        return node.Kind == NodeKind.Group ? Snapshot.Children(node.Path).ToList() : throw new NodeNotFoundException(node.Path, "it is an array, not a group");
+    }
+
+    public override Task<ChunkRef?> GetChunkRefAsync(string arrayPath, long[] chunkCoords, CancellationToken cancellationToken = default)
+    {
+        var node = GetNode(arrayPath);
+        var metadata = node.Kind == NodeKind.Array ? node.ArrayMetadata : throw new NodeNotFoundException(node.Path, "it is a group, not an array");
+        CheckCoords(node.Path, metadata, chunkCoords);
+        return LookUpCommittedAsync(node, chunkCoords, cancellationToken);
+    }
+}

@@ -1,0 +1,814 @@
+using System.Text.Json.Nodes;
+using Floe.Core;
+using Floe.Store.Format;
+
+namespace Floe.Store;
+
+/// <summary>
+/// A writable view of a branch. Changes stay in the session, using memory in proportion to them, until
+/// <see cref="CommitAsync"/> makes them visible in one compare-and-swap of the branch (docs/spec.md, Commit protocol).
+/// Chunk writes may come from several threads at once; other calls are meant for one caller at a time.
+/// </summary>
+public sealed class Session : NodeReader
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Node?> _nodes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _created = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _deleted = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _updated = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PendingArray> _arrays = new(StringComparer.Ordinal);
+    private string _baseEtag;
+
+    internal Session(Repository repository, string branch, Snapshot baseSnapshot, string baseEtag)
+        : base(repository)
+    {
+        Branch = branch;
+        BaseSnapshot = baseSnapshot;
+        _baseEtag = baseEtag;
+    }
+
+    public string Branch { get; }
+
+    /// <summary>The snapshot the session's changes apply to (the branch's tip when it opened, or its last commit).</summary>
+    public Snapshot BaseSnapshot { get; private set; }
+
+    public bool HasChanges
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _nodes.Count > 0 || _arrays.Count > 0;
+            }
+        }
+    }
+
+    /// <summary>How many chunk references are set or deleted and not yet committed.</summary>
+    public long PendingChunkChanges
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _arrays.Values.Sum(a => (long)a.Count);
+            }
+        }
+    }
+
+    // ---- reading (sees the session's own changes) ----
+
+    public override Node? FindNode(string path)
+    {
+        path = NodePath.Normalize(path);
+        lock (_lock)
+        {
+            return _nodes.TryGetValue(path, out var pending) ? pending : BaseSnapshot.FindNode(path);
+        }
+    }
+
+    public override IReadOnlyList<Node> ListChildren(string groupPath)
+    {
+        var group = GetNode(groupPath);
+        if (group.Kind != NodeKind.Group)
+        {
+            throw new NodeNotFoundException(group.Path, "it is an array, not a group");
+        }
+
+        lock (_lock)
+        {
+            var children = new SortedDictionary<string, Node>(StringComparer.Ordinal);
+            foreach (var child in BaseSnapshot.Children(group.Path))
+            {
+                if (!_nodes.ContainsKey(child.Path))
+                {
+                    children[child.Path] = child;
+                }
+            }
+
+            foreach (var (path, node) in _nodes)
+            {
+                if (node is not null && path != NodePath.Root && NodePath.Parent(path) == group.Path)
+                {
+                    children[path] = node;
+                }
+            }
+
+            return children.Values.ToList();
+        }
+    }
+
+    public override async Task<ChunkRef?> GetChunkRefAsync(string arrayPath, long[] chunkCoords, CancellationToken cancellationToken = default)
+    {
+        var node = GetArrayNode(arrayPath);
+        CheckCoords(node.Path, node.ArrayMetadata, chunkCoords);
+        lock (_lock)
+        {
+            if (_arrays.TryGetValue(node.Path, out var pending))
+            {
+                if (pending.TryGet(chunkCoords, out var changed))
+                {
+                    return changed;
+                }
+
+                if (pending.Fresh || pending.IsTrimmed(chunkCoords))
+                {
+                    return null;
+                }
+            }
+            else if (_created.Contains(node.Path))
+            {
+                return null;
+            }
+        }
+
+        var committed = BaseSnapshot.FindNode(node.Path);
+        return committed is null ? null : await LookUpCommittedAsync(committed, chunkCoords, cancellationToken);
+    }
+
+    // ---- node changes ----
+
+    public Node CreateGroup(string path, JsonObject? attributes = null) =>
+        AddNode(NodePath.Normalize(path), NodeKind.Group, new GroupMetadata(attributes ?? []).ToJsonBytes(), null);
+
+    /// <summary>Creates an array; <paramref name="shardShape"/> overrides the default manifest shard shape.</summary>
+    public Node CreateArray(string path, ArrayMetadata metadata, long[]? shardShape = null)
+    {
+        path = NodePath.Normalize(path);
+        Validate(path, metadata);
+        shardShape ??= ShardLayout.DefaultShape(metadata.GridShape, Repository.Config.RefsPerShard);
+        ShardLayout.Validate(shardShape, metadata.Rank, path);
+        return AddNode(path, NodeKind.Array, metadata.ToJsonBytes(), shardShape);
+    }
+
+    public void UpdateAttributes(string path, JsonObject attributes)
+    {
+        var node = GetNode(path);
+        if (node.Kind == NodeKind.Group)
+        {
+            ReplaceNode(node, new GroupMetadata(attributes).ToJsonBytes());
+        }
+        else
+        {
+            ReplaceNode(node, (node.ArrayMetadata with { Attributes = attributes }).ToJsonBytes());
+        }
+    }
+
+    /// <summary>
+    /// Replaces an array's metadata. Only the shape, attributes and dimension names may change: a new data type,
+    /// chunk shape, fill value or codec would reinterpret the chunks already stored.
+    /// </summary>
+    public void UpdateArrayMetadata(string path, ArrayMetadata metadata)
+    {
+        var node = GetArrayNode(path);
+        var old = node.ArrayMetadata;
+        Validate(node.Path, metadata);
+        if (!old.DataType.Equals(metadata.DataType) || !old.ChunkShape.AsSpan().SequenceEqual(metadata.ChunkShape) ||
+            !old.FillValue.Equals(metadata.FillValue) || !old.Codecs.Select(c => c.Name + c.Configuration?.ToJsonString()).SequenceEqual(metadata.Codecs.Select(c => c.Name + c.Configuration?.ToJsonString())))
+        {
+            throw new ArgumentException($"array '{node.Path}': only shape, attributes and dimension names can change; create a new array for a new data type, chunk shape, fill value or codecs", nameof(metadata));
+        }
+
+        SetShape(node, metadata);
+    }
+
+    /// <summary>Resizes an array. Shrinking drops the chunks outside the new chunk grid, as Zarr does.</summary>
+    public void ResizeArray(string path, long[] shape)
+    {
+        var node = GetArrayNode(path);
+        var metadata = node.ArrayMetadata;
+        if (shape.Length != metadata.Rank || shape.Any(s => s < 0))
+        {
+            throw new ArgumentException($"array '{node.Path}': new shape [{string.Join(", ", shape)}] must have {metadata.Rank} non-negative dimensions", nameof(shape));
+        }
+
+        SetShape(node, metadata.WithShape(shape));
+    }
+
+    /// <summary>Grows dimension <paramref name="dimension"/> by <paramref name="count"/>; returns the index where the new elements start.</summary>
+    public long AppendAlong(string path, int dimension, long count)
+    {
+        var node = GetArrayNode(path);
+        var shape = (long[])node.ArrayMetadata.Shape.Clone();
+        if (dimension < 0 || dimension >= shape.Length || count < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(dimension), $"array '{node.Path}': cannot append {count} along dimension {dimension} of {shape.Length}");
+        }
+
+        var start = shape[dimension];
+        shape[dimension] += count;
+        ResizeArray(node.Path, shape);
+        return start;
+    }
+
+    /// <summary>Deletes a node; deleting a group deletes everything below it.</summary>
+    public void DeleteNode(string path)
+    {
+        var node = GetNode(path);
+        if (node.Path == NodePath.Root)
+        {
+            throw new ArgumentException("the root group cannot be deleted", nameof(path));
+        }
+
+        lock (_lock)
+        {
+            var doomed = BaseSnapshot.Nodes.Where(n => n.Path == node.Path || NodePath.IsDescendant(n.Path, node.Path)).Select(n => n.Path)
+                .Concat(_nodes.Keys.Where(p => p == node.Path || NodePath.IsDescendant(p, node.Path))).ToHashSet(StringComparer.Ordinal);
+            foreach (var p in doomed)
+            {
+                _created.Remove(p);
+                _updated.Remove(p);
+                _arrays.Remove(p);
+                if (BaseSnapshot.FindNode(p) is not null)
+                {
+                    _deleted.Add(p);
+                    _nodes[p] = null;
+                }
+                else
+                {
+                    _nodes.Remove(p);
+                }
+            }
+        }
+    }
+
+    // ---- chunk changes ----
+
+    public void SetChunkRef(string arrayPath, long[] chunkCoords, ChunkRef chunkRef)
+    {
+        ArgumentNullException.ThrowIfNull(chunkRef);
+        ChangeChunk(arrayPath, chunkCoords, chunkRef);
+    }
+
+    public void DeleteChunk(string arrayPath, long[] chunkCoords) => ChangeChunk(arrayPath, chunkCoords, null);
+
+    /// <summary>
+    /// Encodes a whole chunk (little-endian elements in C order) with the array's codecs and stores it inline
+    /// or as a native chunk object. Returns the reference it set.
+    /// </summary>
+    public async Task<ChunkRef> WriteChunkAsync(string arrayPath, long[] chunkCoords, ReadOnlyMemory<byte> decoded, CancellationToken cancellationToken = default)
+    {
+        var node = GetArrayNode(arrayPath);
+        var metadata = node.ArrayMetadata;
+        CheckCoords(node.Path, metadata, chunkCoords);
+        var expected = metadata.ChunkElementCount * metadata.DataType.Size;
+        if (decoded.Length != expected)
+        {
+            throw new ChunkDataException(node.Path, $"chunk [{string.Join(", ", chunkCoords)}] has {decoded.Length} bytes; {metadata.DataType} chunks of [{string.Join(", ", metadata.ChunkShape)}] need {expected}");
+        }
+
+        var encoded = CodecPipeline.Create(metadata).Encode(decoded.Span);
+        ChunkRef chunkRef;
+        if (encoded.Length <= Repository.Config.InlineThreshold)
+        {
+            chunkRef = new InlineChunkRef(encoded);
+        }
+        else
+        {
+            var id = ObjectId.NewId();
+            await Repository.WriteNewAsync(Repository.ChunkKey(id), encoded, cancellationToken);
+            chunkRef = new NativeChunkRef(id, encoded.Length);
+        }
+
+        ChangeChunk(node.Path, chunkCoords, chunkRef);
+        return chunkRef;
+    }
+
+    // ---- commit ----
+
+    /// <summary>
+    /// Writes the changes as a new snapshot and moves the branch to it. If another commit moved the branch first,
+    /// rebases onto it when the changes do not overlap and throws <see cref="ConflictException"/> when they do;
+    /// either way a failed commit leaves the branch where it was.
+    /// </summary>
+    public async Task<ObjectId> CommitAsync(string message, IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
+    {
+        if (!HasChanges)
+        {
+            throw new FloeStoreException($"nothing to commit on branch '{Branch}'");
+        }
+
+        var commitMetadata = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in metadata ?? new Dictionary<string, string>())
+        {
+            commitMetadata[k] = v;
+        }
+
+        var branchKey = RefObject.BranchPrefix + Branch;
+        for (var attempt = 1; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var snapshot = await WriteSnapshotAsync(message, commitMetadata, cancellationToken);
+            var etag = await Repository.Store.PutIfMatchAsync(branchKey, RefObject.Encode(snapshot.Id), _baseEtag, cancellationToken);
+            if (etag is not null)
+            {
+                lock (_lock)
+                {
+                    BaseSnapshot = snapshot;
+                    _baseEtag = etag;
+                    _nodes.Clear();
+                    _created.Clear();
+                    _deleted.Clear();
+                    _updated.Clear();
+                    _arrays.Clear();
+                }
+
+                return snapshot.Id;
+            }
+
+            if (attempt >= Repository.Options.MaxCommitAttempts)
+            {
+                throw new FloeStoreException($"commit to branch '{Branch}' gave up after {attempt} attempts: the branch kept moving");
+            }
+
+            await RebaseAsync(cancellationToken);
+            // Spread retries out so that writers who keep colliding do not stay in lockstep.
+            await Task.Delay(Random.Shared.Next(0, Math.Min(50, attempt * 2)), cancellationToken);
+        }
+    }
+
+    private async Task RebaseAsync(CancellationToken cancellationToken)
+    {
+        var (tipId, tipEtag) = await Repository.ReadBranchAsync(Branch, cancellationToken);
+        var logs = new List<TransactionLog>();
+        var cursor = tipId;
+        while (cursor != BaseSnapshot.Id)
+        {
+            var snapshot = await Repository.GetSnapshotAsync(cursor, cancellationToken);
+            if (snapshot.ParentId is not { } parent)
+            {
+                throw new ConflictException(Branch, [new Conflict(NodePath.Root, $"the branch was reset to a history without this session's base snapshot {BaseSnapshot.Id}")]);
+            }
+
+            logs.Add(await Repository.GetTransactionLogAsync(cursor, cancellationToken));
+            cursor = parent;
+        }
+
+        var conflicts = FindConflicts(logs);
+        if (conflicts.Count > 0)
+        {
+            throw new ConflictException(Branch, conflicts);
+        }
+
+        var tip = await Repository.GetSnapshotAsync(tipId, cancellationToken);
+        lock (_lock)
+        {
+            BaseSnapshot = tip;
+            _baseEtag = tipEtag;
+        }
+    }
+
+    private List<Conflict> FindConflicts(List<TransactionLog> theirs)
+    {
+        var created = theirs.SelectMany(l => l.CreatedNodes).ToHashSet(StringComparer.Ordinal);
+        var deleted = theirs.SelectMany(l => l.DeletedNodes).ToHashSet(StringComparer.Ordinal);
+        var updated = theirs.SelectMany(l => l.UpdatedNodes).ToHashSet(StringComparer.Ordinal);
+        var chunked = theirs.SelectMany(l => l.ChunkChanges).Select(c => c.Path).ToHashSet(StringComparer.Ordinal);
+        var conflicts = new List<Conflict>();
+        bool AncestorDeleted(string path) => path != NodePath.Root && deleted.Any(d => NodePath.IsDescendant(path, d));
+
+        lock (_lock)
+        {
+            foreach (var path in _created)
+            {
+                if (created.Contains(path) || updated.Contains(path))
+                {
+                    conflicts.Add(new Conflict(path, "created here and by a concurrent commit"));
+                }
+                else if (AncestorDeleted(path))
+                {
+                    conflicts.Add(new Conflict(path, "created here inside a group a concurrent commit deleted"));
+                }
+            }
+
+            foreach (var path in _deleted)
+            {
+                if (updated.Contains(path) || chunked.Contains(path) || deleted.Contains(path) ||
+                    created.Any(c => NodePath.IsDescendant(c, path)))
+                {
+                    conflicts.Add(new Conflict(path, "deleted here and changed by a concurrent commit"));
+                }
+            }
+
+            foreach (var path in _updated)
+            {
+                if (updated.Contains(path) || deleted.Contains(path))
+                {
+                    conflicts.Add(new Conflict(path, "metadata changed here and changed or deleted by a concurrent commit"));
+                }
+                else if (chunked.Contains(path))
+                {
+                    conflicts.Add(new Conflict(path, "metadata changed here while a concurrent commit wrote chunks to it"));
+                }
+            }
+
+            foreach (var (path, pending) in _arrays)
+            {
+                if (_created.Contains(path) || _updated.Contains(path))
+                {
+                    continue; // already judged above
+                }
+
+                if (deleted.Contains(path) || AncestorDeleted(path))
+                {
+                    conflicts.Add(new Conflict(path, "chunks written here to an array a concurrent commit deleted"));
+                    continue;
+                }
+
+                if (updated.Contains(path))
+                {
+                    conflicts.Add(new Conflict(path, "chunks written here to an array whose metadata a concurrent commit changed"));
+                    continue;
+                }
+
+                var overlap = new List<long[]>();
+                foreach (var change in theirs.SelectMany(l => l.ChunkChanges).Where(c => c.Path == path))
+                {
+                    foreach (var coords in change.Written.Concat(change.Deleted))
+                    {
+                        if (pending.TryGet(coords, out _))
+                        {
+                            overlap.Add(coords);
+                        }
+                    }
+                }
+
+                if (overlap.Count > 0)
+                {
+                    overlap.Sort(CoordsComparer.Instance);
+                    conflicts.Add(new Conflict(path, "the same chunks were changed by a concurrent commit", overlap));
+                }
+            }
+        }
+
+        return conflicts;
+    }
+
+    private async Task<Snapshot> WriteSnapshotAsync(string message, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
+    {
+        Snapshot baseSnapshot;
+        Dictionary<string, Node> nodes;
+        List<(string Path, Node Node, PendingArray? Pending, IReadOnlyList<ShardEntry> BaseShards)> arrays = [];
+        lock (_lock)
+        {
+            baseSnapshot = BaseSnapshot;
+            nodes = baseSnapshot.Nodes.ToDictionary(n => n.Path, StringComparer.Ordinal);
+            foreach (var (path, node) in _nodes)
+            {
+                if (node is null)
+                {
+                    nodes.Remove(path);
+                }
+                else
+                {
+                    nodes[path] = node;
+                }
+            }
+
+            foreach (var (path, pending) in _arrays)
+            {
+                if (nodes.TryGetValue(path, out var node))
+                {
+                    var baseShards = pending.Fresh ? [] : baseSnapshot.FindNode(path)?.Shards ?? [];
+                    arrays.Add((path, node, pending, baseShards));
+                }
+            }
+        }
+
+        var logChanges = new List<ArrayChunkChanges>();
+        foreach (var (path, node, pending, baseShards) in arrays)
+        {
+            var shards = await RewriteShardsAsync(path, node.ShardShape!, pending!, baseShards, cancellationToken);
+            nodes[path] = new Node(path, NodeKind.Array, node.ZarrJson, node.ShardShape, shards);
+            var (written, removed) = pending!.ChangedCoords();
+            if (written.Count + removed.Count > 0)
+            {
+                logChanges.Add(new ArrayChunkChanges(path, node.ShardShape!.Length, written, removed));
+            }
+        }
+
+        // Arrays whose shards were untouched still take the base's manifest index (another writer may have added to it).
+        foreach (var path in nodes.Keys.ToList())
+        {
+            var node = nodes[path];
+            if (node.Kind == NodeKind.Array && !arrays.Any(a => a.Path == path) && !_created.Contains(path) &&
+                baseSnapshot.FindNode(path) is { Kind: NodeKind.Array } committed && !ReferenceEquals(committed, node))
+            {
+                nodes[path] = new Node(path, NodeKind.Array, node.ZarrJson, committed.ShardShape, committed.Shards);
+            }
+        }
+
+        var snapshot = new Snapshot(ObjectId.NewId(), baseSnapshot.Id, DateTimeOffset.UtcNow, message, metadata,
+            nodes.Values.OrderBy(n => n.Path, StringComparer.Ordinal).ToList());
+        var log = new TransactionLog(snapshot.Id, _created.ToList(), _deleted.ToList(), _updated.ToList(), logChanges);
+        await Repository.WriteNewAsync(TransactionLog.KeyOf(snapshot.Id), log.Encode(), cancellationToken);
+        await Repository.WriteNewAsync(Snapshot.KeyOf(snapshot.Id), snapshot.Encode(), cancellationToken);
+        return snapshot;
+    }
+
+    // Merges the pending changes into each touched shard and writes the results; untouched shards keep their ids.
+    private async Task<IReadOnlyList<ShardEntry>> RewriteShardsAsync(string path, long[] shardShape, PendingArray pending,
+        IReadOnlyList<ShardEntry> baseShards, CancellationToken cancellationToken)
+    {
+        var byCoords = baseShards.ToDictionary(s => s.ShardCoords, CoordsComparer.Instance);
+        var touched = pending.ShardKeys().ToHashSet(CoordsComparer.Instance);
+        if (pending.TrimGrid is { } trim)
+        {
+            foreach (var entry in baseShards.Where(s => s.ExtentMax.Where((v, d) => v >= trim[d]).Any()))
+            {
+                touched.Add(entry.ShardCoords);
+            }
+        }
+
+        var results = new System.Collections.Concurrent.ConcurrentDictionary<long[], ShardEntry?>(CoordsComparer.Instance);
+        await Parallel.ForEachAsync(touched, new ParallelOptions { MaxDegreeOfParallelism = Repository.Options.CommitParallelism, CancellationToken = cancellationToken },
+            async (shardCoords, ct) =>
+            {
+                ManifestShard? old = byCoords.TryGetValue(shardCoords, out var entry) ? await Repository.GetShardAsync(entry.ManifestId, path, ct) : null;
+                results[shardCoords] = await WriteMergedShardAsync(shardCoords, shardShape, old, pending, ct);
+            });
+
+        foreach (var (coords, entry) in results)
+        {
+            if (entry is null)
+            {
+                byCoords.Remove(coords);
+            }
+            else
+            {
+                byCoords[coords] = entry;
+            }
+        }
+
+        return byCoords.Values.OrderBy(s => s.ShardCoords, CoordsComparer.Instance).ToList();
+    }
+
+    private async Task<ShardEntry?> WriteMergedShardAsync(long[] shardCoords, long[] shardShape, ManifestShard? old, PendingArray pending, CancellationToken cancellationToken)
+    {
+        var origin = ShardLayout.OriginOf(shardCoords, shardShape);
+        var changes = pending.ChangesIn(shardCoords);
+        var positions = new List<long>((old?.Count ?? 0) + changes.Count);
+        var refs = new List<ChunkRef>(positions.Capacity);
+        var coords = new long[shardShape.Length];
+        var layout = new ManifestShard(origin, shardShape, [], []);
+        int i = 0, j = 0;
+        var oldCount = old?.Count ?? 0;
+        while (i < oldCount || j < changes.Count)
+        {
+            if (j >= changes.Count || (i < oldCount && old!.Positions[i] < changes[j].Position))
+            {
+                layout.CoordsOf(old!.Positions[i], coords);
+                if (!pending.IsTrimmed(coords))
+                {
+                    positions.Add(old.Positions[i]);
+                    refs.Add(old.Refs[i]);
+                }
+
+                i++;
+                continue;
+            }
+
+            if (i < oldCount && old!.Positions[i] == changes[j].Position)
+            {
+                i++; // replaced or deleted by the change
+            }
+
+            if (changes[j].Ref is { } newRef)
+            {
+                positions.Add(changes[j].Position);
+                refs.Add(newRef);
+            }
+
+            j++;
+        }
+
+        if (positions.Count == 0)
+        {
+            return null;
+        }
+
+        var extentMin = Enumerable.Repeat(long.MaxValue, shardShape.Length).ToArray();
+        var extentMax = new long[shardShape.Length];
+        foreach (var position in positions)
+        {
+            layout.CoordsOf(position, coords);
+            for (var d = 0; d < coords.Length; d++)
+            {
+                extentMin[d] = Math.Min(extentMin[d], coords[d]);
+                extentMax[d] = Math.Max(extentMax[d], coords[d]);
+            }
+        }
+
+        var shard = new ManifestShard(origin, shardShape, positions.ToArray(), refs.ToArray());
+        var id = ObjectId.NewId();
+        await Repository.WriteNewAsync(ManifestShard.KeyOf(id), shard.Encode(Repository.Options.ZstdLevel), cancellationToken);
+        return new ShardEntry(shardCoords, id, positions.Count, extentMin, extentMax);
+    }
+
+    // ---- helpers ----
+
+    private Node GetArrayNode(string path)
+    {
+        var node = GetNode(path);
+        return node.Kind == NodeKind.Array ? node : throw new NodeNotFoundException(node.Path, "it is a group, not an array");
+    }
+
+    private static void Validate(string path, ArrayMetadata metadata)
+    {
+        try
+        {
+            metadata.Validate();
+            _ = CodecPipeline.Create(metadata);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            throw new ArgumentException($"array '{path}': {e.Message}", nameof(metadata), e);
+        }
+    }
+
+    private Node AddNode(string path, NodeKind kind, byte[] zarrJson, long[]? shardShape)
+    {
+        if (path == NodePath.Root)
+        {
+            throw new NodeExistsException(path);
+        }
+
+        var parent = FindNode(NodePath.Parent(path)) ?? throw new NodeNotFoundException(NodePath.Parent(path), $"parent group of '{path}' does not exist");
+        if (parent.Kind != NodeKind.Group)
+        {
+            throw new NodeNotFoundException(parent.Path, $"parent of '{path}' is an array, not a group");
+        }
+
+        if (FindNode(path) is not null)
+        {
+            throw new NodeExistsException(path);
+        }
+
+        var node = new Node(path, kind, zarrJson, shardShape);
+        lock (_lock)
+        {
+            _nodes[path] = node;
+            _created.Add(path);
+            if (kind == NodeKind.Array)
+            {
+                _arrays[path] = new PendingArray(path, shardShape!, fresh: true);
+            }
+        }
+
+        return node;
+    }
+
+    private void ReplaceNode(Node node, byte[] zarrJson)
+    {
+        lock (_lock)
+        {
+            _nodes[node.Path] = new Node(node.Path, node.Kind, zarrJson, node.ShardShape, node.Shards);
+            if (!_created.Contains(node.Path))
+            {
+                _updated.Add(node.Path);
+            }
+        }
+    }
+
+    private void SetShape(Node node, ArrayMetadata metadata)
+    {
+        var oldGrid = node.ArrayMetadata.GridShape;
+        var newGrid = metadata.GridShape;
+        lock (_lock)
+        {
+            ReplaceNode(node, metadata.ToJsonBytes());
+            if (oldGrid.Where((g, d) => newGrid[d] < g).Any())
+            {
+                if (!_arrays.TryGetValue(node.Path, out var pending))
+                {
+                    _arrays[node.Path] = pending = new PendingArray(node.Path, node.ShardShape!, fresh: false);
+                }
+
+                pending.Trim(newGrid);
+            }
+        }
+    }
+
+    private void ChangeChunk(string arrayPath, long[] chunkCoords, ChunkRef? chunkRef)
+    {
+        var node = GetArrayNode(arrayPath);
+        CheckCoords(node.Path, node.ArrayMetadata, chunkCoords);
+        lock (_lock)
+        {
+            if (!_arrays.TryGetValue(node.Path, out var pending))
+            {
+                _arrays[node.Path] = pending = new PendingArray(node.Path, node.ShardShape!, fresh: false);
+            }
+
+            pending.Set((long[])chunkCoords.Clone(), chunkRef);
+        }
+    }
+
+    /// <summary>One array's uncommitted chunk changes, grouped by shard so a commit touches only those shards.</summary>
+    private sealed class PendingArray(string path, long[] shardShape, bool fresh)
+    {
+        private readonly Dictionary<long[], Dictionary<long, ChunkRef?>> _shards = new(CoordsComparer.Instance);
+
+        public string Path { get; } = path;
+
+        /// <summary>Created in this session: nothing of a committed array of the same path shows through.</summary>
+        public bool Fresh { get; } = fresh;
+
+        /// <summary>The smallest chunk grid the array was shrunk to in this session; committed chunks outside it are gone.</summary>
+        public long[]? TrimGrid { get; private set; }
+
+        public int Count { get; private set; }
+
+        public void Set(long[] coords, ChunkRef? chunkRef)
+        {
+            var key = ShardLayout.ShardOf(coords, shardShape);
+            if (!_shards.TryGetValue(key, out var changes))
+            {
+                _shards[key] = changes = [];
+            }
+
+            var position = ShardLayout.PositionIn(coords, shardShape);
+            if (!changes.ContainsKey(position))
+            {
+                Count++;
+            }
+
+            changes[position] = chunkRef;
+        }
+
+        public bool TryGet(long[] coords, out ChunkRef? chunkRef)
+        {
+            chunkRef = null;
+            return _shards.TryGetValue(ShardLayout.ShardOf(coords, shardShape), out var changes) &&
+                   changes.TryGetValue(ShardLayout.PositionIn(coords, shardShape), out chunkRef);
+        }
+
+        public bool IsTrimmed(ReadOnlySpan<long> coords)
+        {
+            if (TrimGrid is null)
+            {
+                return false;
+            }
+
+            for (var d = 0; d < coords.Length; d++)
+            {
+                if (coords[d] >= TrimGrid[d])
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        public void Trim(long[] grid)
+        {
+            TrimGrid = TrimGrid is null ? (long[])grid.Clone() : TrimGrid.Zip(grid, Math.Min).ToArray();
+            var coords = new long[shardShape.Length];
+            foreach (var (key, changes) in _shards)
+            {
+                var layout = new ManifestShard(ShardLayout.OriginOf(key, shardShape), shardShape, [], []);
+                foreach (var position in changes.Keys.ToList())
+                {
+                    layout.CoordsOf(position, coords);
+                    if (IsTrimmed(coords))
+                    {
+                        changes.Remove(position);
+                        Count--;
+                    }
+                }
+            }
+        }
+
+        public IEnumerable<long[]> ShardKeys() => _shards.Keys;
+
+        public List<(long Position, ChunkRef? Ref)> ChangesIn(long[] shardCoords)
+        {
+            if (!_shards.TryGetValue(shardCoords, out var changes))
+            {
+                return [];
+            }
+
+            var list = changes.Select(p => (p.Key, p.Value)).ToList();
+            list.Sort((a, b) => a.Key.CompareTo(b.Key));
+            return list;
+        }
+
+        public (List<long[]> Written, List<long[]> Deleted) ChangedCoords()
+        {
+            var written = new List<long[]>();
+            var deleted = new List<long[]>();
+            foreach (var (key, changes) in _shards)
+            {
+                var layout = new ManifestShard(ShardLayout.OriginOf(key, shardShape), shardShape, [], []);
+                foreach (var (position, chunkRef) in changes)
+                {
+                    var coords = new long[shardShape.Length];
+                    layout.CoordsOf(position, coords);
+                    (chunkRef is null ? deleted : written).Add(coords);
+                }
+            }
+
+            return (written, deleted);
+        }
+    }
+}

@@ -1,0 +1,288 @@
+using Floe.Core;
+using Floe.Store.Format;
+
+namespace Floe.Store;
+
+public enum NodeKind : byte
+{
+    Group = 1,
+    Array = 2,
+}
+
+/// <summary>One entry of an array's manifest index: a shard box, the manifest holding it, and what it holds.</summary>
+public sealed record ShardEntry(long[] ShardCoords, ObjectId ManifestId, long RefCount, long[] ExtentMin, long[] ExtentMax);
+
+/// <summary>A group or array in a snapshot: its Zarr metadata and, for arrays, the manifest index.</summary>
+public sealed class Node
+{
+    private static readonly IReadOnlyList<ShardEntry> NoShards = [];
+    private ArrayMetadata? _array;
+    private GroupMetadata? _group;
+
+    public Node(string path, NodeKind kind, byte[] zarrJson, long[]? shardShape = null, IReadOnlyList<ShardEntry>? shards = null)
+    {
+        Path = path;
+        Kind = kind;
+        ZarrJson = zarrJson;
+        ShardShape = shardShape;
+        Shards = shards ?? NoShards;
+    }
+
+    public string Path { get; }
+
+    public NodeKind Kind { get; }
+
+    /// <summary>The node's Zarr v3 zarr.json document.</summary>
+    public byte[] ZarrJson { get; }
+
+    /// <summary>Chunks per manifest shard along each dimension (arrays only).</summary>
+    public long[]? ShardShape { get; }
+
+    /// <summary>The manifest index, sorted by shard coordinates (arrays only).</summary>
+    public IReadOnlyList<ShardEntry> Shards { get; }
+
+    public long RefCount => Shards.Sum(s => s.RefCount);
+
+    public ArrayMetadata ArrayMetadata => Kind == NodeKind.Array
+        ? _array ??= ParseMetadata(json => ArrayMetadata.Parse(json))
+        : throw new FloeStoreException($"'{Path}' is a group, not an array");
+
+    public GroupMetadata GroupMetadata => Kind == NodeKind.Group
+        ? _group ??= ParseMetadata(json => GroupMetadata.Parse(json))
+        : throw new FloeStoreException($"'{Path}' is an array, not a group");
+
+    public ShardEntry? FindShard(ReadOnlySpan<long> shardCoords)
+    {
+        int lo = 0, hi = Shards.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            var c = CompareCoords(Shards[mid].ShardCoords, shardCoords);
+            if (c == 0)
+            {
+                return Shards[mid];
+            }
+
+            if (c < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return null;
+    }
+
+    public static int CompareCoords(ReadOnlySpan<long> a, ReadOnlySpan<long> b) => a.SequenceCompareTo(b);
+
+    private T ParseMetadata<T>(Func<byte[], T> parse)
+    {
+        try
+        {
+            return parse(ZarrJson);
+        }
+        catch (FormatException e)
+        {
+            throw new FloeStoreException($"node '{Path}' has invalid zarr.json: {e.Message}", e);
+        }
+    }
+}
+
+/// <summary>An immutable snapshot: the whole node tree with each array's manifest index (spec: Snapshot).</summary>
+public sealed class Snapshot
+{
+    public Snapshot(ObjectId id, ObjectId? parentId, DateTimeOffset timestamp, string message,
+        IReadOnlyDictionary<string, string> metadata, IReadOnlyList<Node> nodes)
+    {
+        Id = id;
+        ParentId = parentId;
+        Timestamp = timestamp;
+        Message = message;
+        Metadata = metadata;
+        Nodes = nodes;
+    }
+
+    public ObjectId Id { get; }
+
+    public ObjectId? ParentId { get; }
+
+    public DateTimeOffset Timestamp { get; }
+
+    public string Message { get; }
+
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>All nodes, sorted by path (ordinal).</summary>
+    public IReadOnlyList<Node> Nodes { get; }
+
+    public static string KeyOf(ObjectId id) => $"snapshots/{id}";
+
+    public Node? FindNode(string path)
+    {
+        var i = LowerBound(path);
+        return i < Nodes.Count && Nodes[i].Path == path ? Nodes[i] : null;
+    }
+
+    /// <summary>The direct children of a group, in path order, without visiting deeper descendants one by one.</summary>
+    public IEnumerable<Node> Children(string groupPath)
+    {
+        var prefix = groupPath == NodePath.Root ? "/" : groupPath + "/";
+        var i = LowerBound(prefix);
+        while (i < Nodes.Count && Nodes[i].Path.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            var child = Nodes[i];
+            if (child.Path.Length > prefix.Length)
+            {
+                yield return child;
+            }
+
+            // Skip the child's subtree: "/a/b0" is the first path after every "/a/b/..." ('0' follows '/').
+            i = LowerBound(child.Path + (char)('/' + 1));
+        }
+    }
+
+    private int LowerBound(string path)
+    {
+        int lo = 0, hi = Nodes.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (string.CompareOrdinal(Nodes[mid].Path, path) < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    public byte[] Encode()
+    {
+        var w = new PayloadWriter(1024);
+        w.WriteId(Id);
+        w.WriteByte(ParentId.HasValue ? (byte)1 : (byte)0);
+        if (ParentId is { } parent)
+        {
+            w.WriteId(parent);
+        }
+
+        w.WriteVarint(Timestamp.ToUnixTimeMilliseconds());
+        w.WriteString(Message);
+        w.WriteVarint((ulong)Metadata.Count);
+        foreach (var (k, v) in Metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            w.WriteString(k);
+            w.WriteString(v);
+        }
+
+        w.WriteVarint((ulong)Nodes.Count);
+        foreach (var node in Nodes)
+        {
+            w.WriteString(node.Path);
+            w.WriteByte((byte)node.Kind);
+            w.WriteBytes(node.ZarrJson);
+            if (node.Kind != NodeKind.Array)
+            {
+                continue;
+            }
+
+            var shardShape = node.ShardShape!;
+            w.WriteVarint((ulong)shardShape.Length);
+            w.WriteCoords(shardShape);
+            w.WriteVarint((ulong)node.Shards.Count);
+            foreach (var s in node.Shards)
+            {
+                w.WriteCoords(s.ShardCoords);
+                w.WriteId(s.ManifestId);
+                w.WriteVarint(s.RefCount);
+                w.WriteCoords(s.ExtentMin);
+                w.WriteCoords(s.ExtentMax);
+            }
+        }
+
+        return Envelope.Seal(ObjectType.Snapshot, w.WrittenSpan, compress: true);
+    }
+
+    public static Snapshot Decode(string key, ReadOnlySpan<byte> data)
+    {
+        var payload = Envelope.Open(key, ObjectType.Snapshot, data);
+        var r = new PayloadReader(payload, key);
+        var id = r.ReadId();
+        ObjectId? parent = r.ReadByte() switch
+        {
+            0 => null,
+            1 => r.ReadId(),
+            var b => throw r.Corrupt($"parent flag {b} is neither 0 nor 1"),
+        };
+        var timestamp = DateTimeOffset.FromUnixTimeMilliseconds(r.ReadLength("timestamp", 253402300799999));
+        var message = r.ReadString();
+        var metadataCount = r.ReadCount("metadata count", 2);
+        var metadata = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < metadataCount; i++)
+        {
+            var k = r.ReadString();
+            metadata[k] = r.ReadString();
+        }
+
+        var nodeCount = r.ReadCount("node count", 3);
+        var nodes = new List<Node>(nodeCount);
+        for (var i = 0; i < nodeCount; i++)
+        {
+            var path = r.ReadString();
+            if (nodes.Count > 0 && string.CompareOrdinal(nodes[^1].Path, path) >= 0)
+            {
+                throw r.Corrupt($"node '{path}' is out of order");
+            }
+
+            var kind = r.ReadByte();
+            var json = r.ReadBytes().ToArray();
+            switch (kind)
+            {
+                case (byte)NodeKind.Group:
+                    nodes.Add(new Node(path, NodeKind.Group, json));
+                    break;
+                case (byte)NodeKind.Array:
+                    var rank = (int)r.ReadLength("rank", 64);
+                    var shardShape = r.ReadCoords(rank);
+                    if (shardShape.Any(s => s < 1))
+                    {
+                        throw r.Corrupt($"array '{path}' has a shard shape with a zero dimension");
+                    }
+
+                    var shardCount = r.ReadCount("shard count", ObjectId.ByteLength);
+                    var shards = new ShardEntry[shardCount];
+                    for (var s = 0; s < shardCount; s++)
+                    {
+                        var coords = r.ReadCoords(rank);
+                        var manifest = r.ReadId();
+                        var refs = r.ReadLength("reference count");
+                        shards[s] = new ShardEntry(coords, manifest, refs, r.ReadCoords(rank), r.ReadCoords(rank));
+                        if (s > 0 && Node.CompareCoords(shards[s - 1].ShardCoords, coords) >= 0)
+                        {
+                            throw r.Corrupt($"array '{path}' has shard index entries out of order");
+                        }
+                    }
+
+                    nodes.Add(new Node(path, NodeKind.Array, json, shardShape, shards));
+                    break;
+                default:
+                    throw r.Corrupt($"node '{path}' has unknown kind {kind}");
+            }
+        }
+
+        r.ExpectEnd();
+        if (nodes.Count == 0 || nodes[0].Path != NodePath.Root)
+        {
+            throw r.Corrupt("snapshot has no root group");
+        }
+
+        return new Snapshot(id, parent, timestamp, message, metadata, nodes);
+    }
+}
