@@ -3,6 +3,7 @@ namespace Floe.Core;
 /// <summary>
 /// Encodes and decodes whole chunks through an array's codecs. The decoded form is the chunk's
 /// elements in C order, little-endian, exactly <see cref="ArrayMetadata.ChunkByteLength"/> bytes.
+/// Immutable, so one instance can serve concurrent readers and writers.
 /// </summary>
 public sealed class CodecPipeline
 {

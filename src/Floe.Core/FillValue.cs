@@ -47,7 +47,8 @@ public sealed class FillValue : IEquatable<FillValue>
 
     /// <summary>
     /// Converts a double to <paramref name="type"/>. Integers and bool must be represented exactly;
-    /// floats round to nearest but must not overflow to infinity; complex types get a zero imaginary part.
+    /// floats round to nearest but must not overflow to infinity, and any NaN becomes the canonical "NaN";
+    /// complex types get a zero imaginary part. Use <see cref="FromBytes"/> for exact NaN payloads.
     /// </summary>
     public static FillValue FromDouble(DataType type, double value)
     {

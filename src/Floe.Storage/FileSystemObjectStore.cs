@@ -131,7 +131,7 @@ public sealed class FileSystemObjectStore : IObjectStore
             }
 
             var size = RandomAccess.GetLength(handle);
-            if (offset + length > size)
+            if (offset > size - length)
             {
                 throw new ObjectStoreException(
                     $"{Description}: range {offset}+{length} of \"{key}\" is past the end of the object ({size} bytes).");
@@ -399,7 +399,19 @@ public sealed class FileSystemObjectStore : IObjectStore
     private async ValueTask<string> WriteTempAsync(string targetPath, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         var directory = Path.GetDirectoryName(targetPath)!;
-        Directory.CreateDirectory(directory);
+        if (!Directory.Exists(directory))
+        {
+            Directory.CreateDirectory(directory);
+            if (_flushToDisk)
+            {
+                // New directories are entries of their parents, which must reach the disk too.
+                for (var dir = directory; dir.Length > _root.Length; dir = Path.GetDirectoryName(dir)!)
+                {
+                    Posix.FsyncDirectory(Path.GetDirectoryName(dir)!);
+                }
+            }
+        }
+
         var temp = Path.Join(directory, TempPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)));
         try
         {

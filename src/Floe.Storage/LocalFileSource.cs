@@ -64,7 +64,7 @@ public sealed class LocalFileSource : IByteRangeSource
         {
             using var handle = Open(location, path);
             var info = InfoOf(handle);
-            if (offset + length > info.Length)
+            if (offset > info.Length - length)
             {
                 throw new SourceReadException(location,
                     $"range {offset}+{length} is past the end of the file ({info.Length} bytes)");

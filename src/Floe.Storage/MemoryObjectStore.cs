@@ -49,7 +49,7 @@ public sealed class MemoryObjectStore : IObjectStore
                 return ValueTask.FromResult<StoredObject?>(null);
             }
 
-            if (offset + length > entry.Data.Length)
+            if (offset > entry.Data.Length - length)
             {
                 throw new ObjectStoreException(
                     $"memory: range {offset}+{length} of \"{key}\" is past the end of the object ({entry.Data.Length} bytes).");

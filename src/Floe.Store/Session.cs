@@ -560,7 +560,7 @@ public sealed class Session : NodeReader
                 if (!pending.IsTrimmed(coords))
                 {
                     positions.Add(old.Positions[i]);
-                    refs.Add(old.Refs[i]);
+                    refs.Add(old.RefAt(i));
                 }
 
                 i++;

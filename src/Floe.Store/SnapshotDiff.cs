@@ -107,7 +107,7 @@ public sealed record SnapshotDiff(
             {
                 var coords = new long[shard.Shape.Length];
                 shard.CoordsOf(shard.Positions[i], coords);
-                refs[coords] = shard.Refs[i];
+                refs[coords] = shard.RefAt(i);
             }
         }
 

@@ -179,7 +179,7 @@ public sealed class FillValueTests
     [Fact]
     public void A_missing_json_value_is_reported_as_fill_value()
     {
-        var ex = Assert.Throws<FormatException>(() => FillValue.FromJson(DataType.Int8, default(JsonElement)));
+        var ex = Assert.Throws<FormatException>(() => FillValue.FromJson(DataType.Int8, default));
 
         Assert.Contains("fill_value", ex.Message, StringComparison.Ordinal);
     }

@@ -138,13 +138,14 @@ for line in sys.stdin:
                     };
                     process.StandardInput.WriteLine(line.ToJsonString());
                 }
+
+                process.StandardInput.Close();
             }
             catch (IOException)
             {
                 // Python exited early (e.g. numcodecs missing); its output below says why.
             }
 
-            process.StandardInput.Close();
             if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
             {
                 process.Kill();

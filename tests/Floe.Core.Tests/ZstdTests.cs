@@ -67,7 +67,7 @@ public sealed class ZstdTests
         var ex = Assert.Throws<CodecException>(() => Zstd.Decompress(frame));
 
         Assert.StartsWith("zstd: ", ex.Message, StringComparison.Ordinal);
-        Assert.Matches("(checksum|Corrupted|corrupt|Data corruption|error)", ex.Message);
+        Assert.Equal("zstd: Restored data doesn't match checksum.", ex.Message);
     }
 
     [Fact]

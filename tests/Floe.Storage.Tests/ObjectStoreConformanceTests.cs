@@ -384,14 +384,15 @@ public abstract class ObjectStoreConformanceTests
     {
         var store = CreateStore();
         const int racers = 16;
-        using var start = new ManualResetEventSlim();
+        // Released together without blocking pool threads (a blocking barrier starves a 2-core pool).
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         var attempts = Enumerable.Range(0, racers).Select(i => Task.Run(async () =>
         {
-            start.Wait();
+            await start.Task;
             return (Racer: i, Etag: await store.PutIfAbsentAsync("lock/owner", Bytes($"racer {i}")));
         })).ToArray();
-        start.Set();
+        start.SetResult();
         var results = await Task.WhenAll(attempts);
 
         var winner = Assert.Single(results, r => r.Etag is not null);

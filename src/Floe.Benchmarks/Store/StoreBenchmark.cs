@@ -37,15 +37,29 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
         var buildSeconds = buildClock.Elapsed.TotalSeconds;
         var peakRss = MemorySampler.PeakResidentBytes();
 
-        report.Row("commit", "files", "refs before", "fill", "commit", "peak heap in commit");
+        report.Row("commit", "files", "refs before", "fill session", "commit", "allocated in commit", "peak heap in commit");
         foreach (var c in commits)
         {
-            report.Row(c.Label, c.Files.ToString("N0"), c.RefsBefore.ToString("N0"), Report.Ms(c.FillMs), Report.Ms(c.CommitMs), Report.Mb(c.PeakHeapBytes));
+            report.Row(c.Label, c.Files.ToString("N0"), c.RefsBefore.ToString("N0"), Report.Ms(c.FillMs), Report.Ms(c.CommitMs), Report.Mb(c.AllocatedBytes), Report.Mb(c.PeakHeapBytes));
         }
 
         report.PrintTable("Building the record, one commit per " + (full ? "year" : "730 files"));
-        var second = commits[1];
-        var late = commits[Math.Min(25, commits.Count - 1)];
+
+        // Early: commits onto 1-3 periods; late: onto 23-25 periods. Medians of three, as one commit is noisy here.
+        var early = commits.Skip(1).Take(3).ToList();
+        var late = commits.Skip(Math.Max(0, commits.Count - 4)).Take(3).ToList();
+        double MedianOf(List<CommitFigures> list, Func<CommitFigures, double> f) => Report.Median(list.Select(f));
+        var earlyMs = MedianOf(early, c => c.CommitMs);
+        var lateMs = MedianOf(late, c => c.CommitMs);
+        var earlyAllocated = MedianOf(early, c => c.AllocatedBytes);
+        var lateAllocated = MedianOf(late, c => c.AllocatedBytes);
+        var earlyHeap = MedianOf(early, c => c.PeakHeapBytes);
+        var lateHeap = MedianOf(late, c => c.PeakHeapBytes);
+        report.Row("commits", "onto refs", "commit (median)", "allocated (median)", "peak heap (median)");
+        report.Row(string.Join(", ", early.Select(c => c.Label)), early[0].RefsBefore.ToString("N0"), Report.Ms(earlyMs), Report.Mb((long)earlyAllocated), Report.Mb((long)earlyHeap));
+        report.Row(string.Join(", ", late.Select(c => c.Label)), late[0].RefsBefore.ToString("N0"), Report.Ms(lateMs), Report.Mb((long)lateAllocated), Report.Mb((long)lateHeap));
+        report.Row("late / early", "", Report.F(lateMs / earlyMs), Report.F(lateAllocated / earlyAllocated), Report.F(lateHeap / earlyHeap));
+        report.PrintTable("Commit cost early and late in the record");
 
         // 3. Manifest bytes per reference: Floe's live manifests against kerchunk JSON for one month of the same references.
         var repository = await Repository.OpenAsync(store);
@@ -104,13 +118,15 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
             ["cold_lookup_ms"] = Math.Round(cold.LookupMs, 3),
             ["cold_open_ms"] = Math.Round(cold.OpenMs, 3),
             ["cold_lookup_manifest_bytes"] = cold.ManifestBytes,
-            ["commit_second_ms"] = Math.Round(second.CommitMs, 1),
-            ["commit_late_ms"] = Math.Round(late.CommitMs, 1),
-            ["commit_late_label"] = late.Label,
-            ["commit_time_ratio"] = Math.Round(late.CommitMs / second.CommitMs, 3),
-            ["commit_second_peak_heap_bytes"] = second.PeakHeapBytes,
-            ["commit_late_peak_heap_bytes"] = late.PeakHeapBytes,
-            ["commit_memory_ratio"] = Math.Round(late.PeakHeapBytes / (double)second.PeakHeapBytes, 3),
+            ["commit_early_ms"] = Math.Round(earlyMs, 1),
+            ["commit_late_ms"] = Math.Round(lateMs, 1),
+            ["commit_time_ratio"] = Math.Round(lateMs / earlyMs, 3),
+            ["commit_early_allocated_bytes"] = (long)earlyAllocated,
+            ["commit_late_allocated_bytes"] = (long)lateAllocated,
+            ["commit_allocated_ratio"] = Math.Round(lateAllocated / earlyAllocated, 3),
+            ["commit_early_peak_heap_bytes"] = (long)earlyHeap,
+            ["commit_late_peak_heap_bytes"] = (long)lateHeap,
+            ["commit_peak_heap_ratio"] = Math.Round(lateHeap / earlyHeap, 3),
             ["build_seconds"] = Math.Round(buildSeconds, 1),
             ["peak_rss_bytes"] = peakRss,
         };
@@ -119,7 +135,7 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
         return figures;
     }
 
-    private sealed record CommitFigures(string Label, int Files, long RefsBefore, double FillMs, double CommitMs, long PeakHeapBytes);
+    private sealed record CommitFigures(string Label, int Files, long RefsBefore, double FillMs, double CommitMs, long AllocatedBytes, long PeakHeapBytes);
 
     // Appends `files` IMERG files to a new repository, committing every period (calendar year when periodFiles is 0).
     private async Task BuildAsync(IObjectStore store, int files, int periodFiles, List<CommitFigures>? figures, CancellationToken cancellationToken)
@@ -153,6 +169,7 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
 
             fill.Stop();
             GC.Collect();
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             var clock = Stopwatch.StartNew();
             using var sampler = new MemorySampler();
             var baseline = GC.GetTotalMemory(false);
@@ -163,7 +180,8 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
                 ["source.files"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture),
             }, cancellationToken);
             clock.Stop();
-            figures?.Add(new CommitFigures(label, count, done * (long)ImergLayout.RefsPerFile, fill.Elapsed.TotalMilliseconds, clock.Elapsed.TotalMilliseconds, Math.Max(0, sampler.PeakHeapBytes - baseline)));
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+            figures?.Add(new CommitFigures(label, count, done * (long)ImergLayout.RefsPerFile, fill.Elapsed.TotalMilliseconds, clock.Elapsed.TotalMilliseconds, allocated, Math.Max(0, sampler.PeakHeapBytes - baseline)));
             done += count;
             if (figures is not null)
             {

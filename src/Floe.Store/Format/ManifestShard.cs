@@ -21,6 +21,10 @@ public sealed class ManifestShard
     private const byte TagInlineLengths = 9;
     private const byte TagInlineData = 10;
 
+    private readonly ChunkRef[]? _refs;
+    private readonly DecodedColumns? _columns;
+
+    /// <summary>A shard built from references, ready to encode.</summary>
     public ManifestShard(long[] origin, long[] shape, long[] positions, ChunkRef[] refs)
     {
         if (positions.Length != refs.Length)
@@ -31,7 +35,15 @@ public sealed class ManifestShard
         Origin = origin;
         Shape = shape;
         Positions = positions;
-        Refs = refs;
+        _refs = refs;
+    }
+
+    private ManifestShard(long[] origin, long[] shape, long[] positions, DecodedColumns columns)
+    {
+        Origin = origin;
+        Shape = shape;
+        Positions = positions;
+        _columns = columns;
     }
 
     /// <summary>Chunk coordinates of the box's first corner.</summary>
@@ -43,33 +55,22 @@ public sealed class ManifestShard
     /// <summary>Strictly increasing row-major positions inside the box.</summary>
     public long[] Positions { get; }
 
-    public ChunkRef[] Refs { get; }
+    /// <summary>All references, built anew on each call (a decoded shard keeps columns, not objects).</summary>
+    public ChunkRef[] Refs => _refs is not null ? (ChunkRef[])_refs.Clone() : Enumerable.Range(0, Count).Select(RefAt).ToArray();
 
     public int Count => Positions.Length;
+
+    public ChunkRef RefAt(int index) => _refs is not null ? _refs[index] : _columns!.RefAt(index);
 
     public static string KeyOf(ObjectId id) => $"manifests/{id}";
 
     /// <summary>A rough count of the bytes this decoded shard keeps alive, for the cache's budget.</summary>
-    public long EstimatedMemory()
-    {
-        long bytes = 64 + (Positions.Length * 8L) + (Refs.Length * 8L);
-        foreach (var r in Refs)
-        {
-            bytes += r switch
-            {
-                InlineChunkRef i => 48 + i.Data.Length,
-                NativeChunkRef => 40,
-                _ => 56,
-            };
-        }
-
-        return bytes;
-    }
+    public long EstimatedMemory() => 64 + (Positions.Length * 8L) + (_columns?.EstimatedMemory() ?? (_refs!.Length * 64L));
 
     public ChunkRef? Find(long position)
     {
         var i = Array.BinarySearch(Positions, position);
-        return i >= 0 ? Refs[i] : null;
+        return i >= 0 ? RefAt(i) : null;
     }
 
     public long PositionOf(ReadOnlySpan<long> chunkCoords)
@@ -117,7 +118,7 @@ public sealed class ManifestShard
         for (var i = 0; i < n; i++)
         {
             deltas[i] = (ulong)(i == 0 ? Positions[0] : Positions[i] - Positions[i - 1]);
-            switch (Refs[i])
+            switch (RefAt(i))
             {
                 case InlineChunkRef inline:
                     kinds[i] = KindInline;
@@ -148,7 +149,7 @@ public sealed class ManifestShard
                     virtualLengths.Add((ulong)v.Length);
                     break;
                 default:
-                    throw new ArgumentException($"unknown chunk reference type {Refs[i].GetType().Name}");
+                    throw new ArgumentException($"unknown chunk reference type {RefAt(i).GetType().Name}");
             }
         }
 
@@ -319,7 +320,8 @@ public sealed class ManifestShard
         }
 
         var positions = new long[n];
-        var refs = new ChunkRef[n];
+        var slots = new int[n];
+        var columns = new DecodedColumns(kinds.ToArray(), slots, locations?.ToArray() ?? [], virtualCount, nativeCount, inlineCount);
         long position = -1;
         var locationEnds = locations is null ? [] : new long[locations.Count];
         long locationIndex = 0;
@@ -347,7 +349,6 @@ public sealed class ManifestShard
                         throw r.Corrupt($"location index {locationIndex} outside the table of {locations!.Count}");
                     }
 
-                    var (location, etag, lastModified) = locations[(int)locationIndex];
                     var offset = locationEnds[locationIndex] + UnZigZag(virtualOffsets![vi]);
                     var length = (long)virtualLengths![vi];
                     if (offset < 0 || length < 0)
@@ -356,12 +357,15 @@ public sealed class ManifestShard
                     }
 
                     locationEnds[locationIndex] = offset + length;
-                    refs[i] = new VirtualChunkRef(location, offset, length, etag, lastModified);
-                    vi++;
+                    columns.VirtualLocations[vi] = (int)locationIndex;
+                    columns.VirtualOffsets[vi] = offset;
+                    columns.VirtualLengths[vi] = length;
+                    slots[i] = vi++;
                     break;
                 case KindNative:
-                    refs[i] = new NativeChunkRef(ObjectId.FromBytes(nativeIds.Slice(ni * ObjectId.ByteLength, ObjectId.ByteLength)), (long)nativeLengths![ni]);
-                    ni++;
+                    columns.NativeIds[ni] = ObjectId.FromBytes(nativeIds.Slice(ni * ObjectId.ByteLength, ObjectId.ByteLength));
+                    columns.NativeLengths[ni] = (long)nativeLengths![ni];
+                    slots[i] = ni++;
                     break;
                 default:
                     var inlineLength = inlineLengths![ii];
@@ -370,9 +374,9 @@ public sealed class ManifestShard
                         throw r.Corrupt("inline data is shorter than its lengths say");
                     }
 
-                    refs[i] = new InlineChunkRef(inlineData.Slice(inlineOffset, (int)inlineLength).ToArray());
+                    columns.InlineOffsets[ii] = inlineOffset;
                     inlineOffset += (int)inlineLength;
-                    ii++;
+                    slots[i] = ii++;
                     break;
             }
         }
@@ -382,7 +386,9 @@ public sealed class ManifestShard
             throw r.Corrupt("inline data is longer than its lengths say");
         }
 
-        return new ManifestShard(origin, shape, positions, refs);
+        columns.InlineOffsets[inlineCount] = inlineOffset;
+        columns.InlineData = inlineData.ToArray();
+        return new ManifestShard(origin, shape, positions, columns);
     }
 
     private static long UnZigZag(ulong v) => (long)(v >> 1) ^ -(long)(v & 1);
@@ -403,5 +409,46 @@ public sealed class ManifestShard
         }
 
         return i;
+    }
+
+    /// <summary>
+    /// A decoded shard's references kept as columns (about 30 bytes a reference instead of an object each), so
+    /// a cached shard costs little memory and decoding allocates a handful of arrays.
+    /// </summary>
+    private sealed class DecodedColumns(byte[] kinds, int[] slots, (string Location, string? Etag, DateTimeOffset? LastModified)[] locations,
+        int virtualCount, int nativeCount, int inlineCount)
+    {
+        public int[] VirtualLocations { get; } = new int[virtualCount];
+
+        public long[] VirtualOffsets { get; } = new long[virtualCount];
+
+        public long[] VirtualLengths { get; } = new long[virtualCount];
+
+        public ObjectId[] NativeIds { get; } = new ObjectId[nativeCount];
+
+        public long[] NativeLengths { get; } = new long[nativeCount];
+
+        public int[] InlineOffsets { get; } = new int[inlineCount + 1];
+
+        public byte[] InlineData { get; set; } = [];
+
+        public ChunkRef RefAt(int index)
+        {
+            var slot = slots[index];
+            switch (kinds[index])
+            {
+                case KindVirtual:
+                    var (location, etag, lastModified) = locations[VirtualLocations[slot]];
+                    return new VirtualChunkRef(location, VirtualOffsets[slot], VirtualLengths[slot], etag, lastModified);
+                case KindNative:
+                    return new NativeChunkRef(NativeIds[slot], NativeLengths[slot]);
+                default:
+                    return new InlineChunkRef(InlineData.AsMemory(InlineOffsets[slot], InlineOffsets[slot + 1] - InlineOffsets[slot]));
+            }
+        }
+
+        public long EstimatedMemory() =>
+            (kinds.Length * 5L) + (VirtualOffsets.Length * 20L) + (NativeIds.Length * 20L) + (InlineOffsets.Length * 4L) + InlineData.Length +
+            locations.Sum(l => 64L + (l.Location.Length * 2L) + ((l.Etag?.Length ?? 0) * 2L));
     }
 }

@@ -8,6 +8,7 @@ namespace Floe.Store.Format;
 /// </summary>
 public ref struct PayloadReader
 {
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
     private readonly ReadOnlySpan<byte> _data;
     private readonly string _key;
     private int _position;
@@ -98,7 +99,7 @@ public ref struct PayloadReader
         var raw = ReadBytes();
         try
         {
-            return new UTF8Encoding(false, true).GetString(raw);
+            return raw.IsEmpty ? "" : StrictUtf8.GetString(raw);
         }
         catch (DecoderFallbackException)
         {

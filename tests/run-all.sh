@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The project's test command: installs what the tests need on a fresh Debian machine, checks formatting,
+# builds the solution and runs every test project. Ends with one line "tests: N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Oracles the tests call: numcodecs (codec byte formats) from Debian's python3, the zstd command.
+packages=(python3-numcodecs python3-numpy zstd)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet restore Orleans.sln
+dotnet format Orleans.sln --verify-no-changes --no-restore
+dotnet build Orleans.sln -c Release --no-restore
+
+log=$(mktemp)
+status=0
+dotnet test Orleans.sln -c Release --no-build 2>&1 | tee "$log" || status=$?
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+rm -f "$log"
+echo "tests: ${passed} passed, ${failed} failed"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  exit 1
+fi
