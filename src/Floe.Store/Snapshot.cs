@@ -16,6 +16,10 @@ public sealed record ShardEntry(long[] ShardCoords, ObjectId ManifestId, long Re
 public sealed class Node
 {
     private static readonly IReadOnlyList<ShardEntry> NoShards = [];
+    private readonly Lock _lock = new();
+    private IReadOnlyList<ShardEntry>? _shards;
+    private byte[]? _encodedShards;
+    private readonly string? _objectKey;
     private ArrayMetadata? _array;
     private GroupMetadata? _group;
 
@@ -25,7 +29,21 @@ public sealed class Node
         Kind = kind;
         ZarrJson = zarrJson;
         ShardShape = shardShape;
-        Shards = shards ?? NoShards;
+        _shards = shards ?? NoShards;
+        RefCount = _shards.Sum(s => s.RefCount);
+    }
+
+    // A decoded array whose manifest index is parsed on first use, so opening a snapshot and listing its nodes
+    // costs the same however many shards its arrays have.
+    private Node(string path, byte[] zarrJson, long[] shardShape, long refCount, byte[] encodedShards, string objectKey)
+    {
+        Path = path;
+        Kind = NodeKind.Array;
+        ZarrJson = zarrJson;
+        ShardShape = shardShape;
+        RefCount = refCount;
+        _encodedShards = encodedShards;
+        _objectKey = objectKey;
     }
 
     public string Path { get; }
@@ -39,9 +57,25 @@ public sealed class Node
     public long[]? ShardShape { get; }
 
     /// <summary>The manifest index, sorted by shard coordinates (arrays only).</summary>
-    public IReadOnlyList<ShardEntry> Shards { get; }
+    public IReadOnlyList<ShardEntry> Shards
+    {
+        get
+        {
+            if (_shards is null)
+            {
+                lock (_lock)
+                {
+                    _shards ??= DecodeShards(ShardShape!.Length, _encodedShards!, _objectKey!, Path);
+                    _encodedShards = null;
+                }
+            }
 
-    public long RefCount => Shards.Sum(s => s.RefCount);
+            return _shards;
+        }
+    }
+
+    /// <summary>How many chunk references the array holds (known without reading the manifest index).</summary>
+    public long RefCount { get; }
 
     public ArrayMetadata ArrayMetadata => Kind == NodeKind.Array
         ? _array ??= ParseMetadata(json => ArrayMetadata.Parse(json))
@@ -77,6 +111,60 @@ public sealed class Node
     }
 
     public static int CompareCoords(ReadOnlySpan<long> a, ReadOnlySpan<long> b) => a.SequenceCompareTo(b);
+
+    internal static Node Decoded(string path, byte[] zarrJson, long[] shardShape, long refCount, byte[] encodedShards, string objectKey) =>
+        new(path, zarrJson, shardShape, refCount, encodedShards, objectKey);
+
+    /// <summary>The encoded manifest index; reuses the stored bytes when the index was never parsed.</summary>
+    internal byte[] EncodedShardIndex()
+    {
+        lock (_lock)
+        {
+            if (_shards is null && _encodedShards is not null)
+            {
+                return _encodedShards;
+            }
+        }
+
+        return EncodeShards(Shards);
+    }
+
+    private static byte[] EncodeShards(IReadOnlyList<ShardEntry> shards)
+    {
+        var w = new PayloadWriter(16 + (shards.Count * 32));
+        w.WriteVarint((ulong)shards.Count);
+        foreach (var s in shards)
+        {
+            w.WriteCoords(s.ShardCoords);
+            w.WriteId(s.ManifestId);
+            w.WriteVarint(s.RefCount);
+            w.WriteCoords(s.ExtentMin);
+            w.WriteCoords(s.ExtentMax);
+        }
+
+        return w.ToArray();
+    }
+
+    private static ShardEntry[] DecodeShards(int rank, byte[] encoded, string objectKey, string path)
+    {
+        var r = new PayloadReader(encoded, objectKey);
+        var shardCount = r.ReadCount("shard count", ObjectId.ByteLength);
+        var shards = new ShardEntry[shardCount];
+        for (var s = 0; s < shardCount; s++)
+        {
+            var coords = r.ReadCoords(rank);
+            var manifest = r.ReadId();
+            var refs = r.ReadLength("reference count");
+            shards[s] = new ShardEntry(coords, manifest, refs, r.ReadCoords(rank), r.ReadCoords(rank));
+            if (s > 0 && CompareCoords(shards[s - 1].ShardCoords, coords) >= 0)
+            {
+                throw r.Corrupt($"array '{path}' has shard index entries out of order");
+            }
+        }
+
+        r.ExpectEnd();
+        return shards;
+    }
 
     private T ParseMetadata<T>(Func<byte[], T> parse)
     {
@@ -196,15 +284,8 @@ public sealed class Snapshot
             var shardShape = node.ShardShape!;
             w.WriteVarint((ulong)shardShape.Length);
             w.WriteCoords(shardShape);
-            w.WriteVarint((ulong)node.Shards.Count);
-            foreach (var s in node.Shards)
-            {
-                w.WriteCoords(s.ShardCoords);
-                w.WriteId(s.ManifestId);
-                w.WriteVarint(s.RefCount);
-                w.WriteCoords(s.ExtentMin);
-                w.WriteCoords(s.ExtentMax);
-            }
+            w.WriteVarint(node.RefCount);
+            w.WriteBytes(node.EncodedShardIndex());
         }
 
         return Envelope.Seal(ObjectType.Snapshot, w.WrittenSpan, compress: true);
@@ -256,21 +337,8 @@ public sealed class Snapshot
                         throw r.Corrupt($"array '{path}' has a shard shape with a zero dimension");
                     }
 
-                    var shardCount = r.ReadCount("shard count", ObjectId.ByteLength);
-                    var shards = new ShardEntry[shardCount];
-                    for (var s = 0; s < shardCount; s++)
-                    {
-                        var coords = r.ReadCoords(rank);
-                        var manifest = r.ReadId();
-                        var refs = r.ReadLength("reference count");
-                        shards[s] = new ShardEntry(coords, manifest, refs, r.ReadCoords(rank), r.ReadCoords(rank));
-                        if (s > 0 && Node.CompareCoords(shards[s - 1].ShardCoords, coords) >= 0)
-                        {
-                            throw r.Corrupt($"array '{path}' has shard index entries out of order");
-                        }
-                    }
-
-                    nodes.Add(new Node(path, NodeKind.Array, json, shardShape, shards));
+                    var refCount = r.ReadLength("reference count");
+                    nodes.Add(Node.Decoded(path, json, shardShape, refCount, r.ReadBytes().ToArray(), key));
                     break;
                 default:
                     throw r.Corrupt($"node '{path}' has unknown kind {kind}");

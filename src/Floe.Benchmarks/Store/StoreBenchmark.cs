@@ -88,7 +88,7 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
         // 4. Open a repository and list every node, cold (a new Repository each time), small against whole record.
         var listSmall = await MeasureOpenAndListAsync(smallStore, cancellationToken);
         var listLarge = await MeasureOpenAndListAsync(store, cancellationToken);
-        report.Row("repository", "refs", "open + list (median of 9)", "bytes read", "manifest bytes read");
+        report.Row("repository", "refs", "open + list (median of 31)", "bytes read", "manifest bytes read");
         report.Row("small", (smallRepoFiles * (long)ImergLayout.RefsPerFile).ToString("N0"), Report.Ms(listSmall.Ms), listSmall.Bytes.ToString("N0"), listSmall.ManifestBytes.ToString("N0"));
         report.Row("record", refs.ToString("N0"), Report.Ms(listLarge.Ms), listLarge.Bytes.ToString("N0"), listLarge.ManifestBytes.ToString("N0"));
         report.PrintTable("Open and list all nodes");
@@ -237,7 +237,7 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
     {
         var times = new List<double>();
         long bytes = 0, manifestBytes = 0;
-        for (var i = 0; i < 9; i++)
+        for (var i = 0; i < 32; i++)
         {
             store.Reset();
             var clock = Stopwatch.StartNew();
