@@ -19,7 +19,7 @@ public sealed class Repository
         Config = config;
         Options = options;
         Sources = options.Sources ?? ByteRangeSources.CreateDefault();
-        _snapshots = new(options.SnapshotCacheBytes, s => 256 + s.Nodes.Sum(n => 128L + n.ZarrJson.Length + (n.Shards.Count * 96L)));
+        _snapshots = new(options.SnapshotCacheBytes, s => 256 + s.Nodes.Sum(n => n.EstimatedMemory()));
         _shards = new(options.ShardCacheBytes, s => s.EstimatedMemory());
     }
 

@@ -115,6 +115,15 @@ public sealed class Node
     internal static Node Decoded(string path, byte[] zarrJson, long[] shardShape, long refCount, byte[] encodedShards, string objectKey) =>
         new(path, zarrJson, shardShape, refCount, encodedShards, objectKey);
 
+    /// <summary>A rough count of the bytes this node keeps alive, for the snapshot cache's budget; does not parse the index.</summary>
+    internal long EstimatedMemory()
+    {
+        lock (_lock)
+        {
+            return 128L + ZarrJson.Length + (_shards is not null ? _shards.Count * 96L : (_encodedShards?.Length ?? 0) * 4L);
+        }
+    }
+
     /// <summary>The encoded manifest index; reuses the stored bytes when the index was never parsed.</summary>
     internal byte[] EncodedShardIndex()
     {
