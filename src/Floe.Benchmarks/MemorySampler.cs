@@ -2,21 +2,35 @@ using System.Diagnostics;
 
 namespace Floe.Benchmarks;
 
-/// <summary>Samples the managed heap every few milliseconds to find its peak during a measured step.</summary>
+/// <summary>
+/// Watches the managed heap during a measured step: the largest heap seen after any garbage collection in it
+/// (live data, not garbage awaiting collection), and the largest raw heap seen between collections.
+/// </summary>
 public sealed class MemorySampler : IDisposable
 {
     private readonly Thread _thread;
     private volatile bool _stop;
     private long _peakHeap;
+    private long _peakLive;
+    private long _lastGcIndex;
 
     public MemorySampler()
     {
         _peakHeap = GC.GetTotalMemory(false);
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        _lastGcIndex = info.Index;
+        BaselineLiveBytes = info.HeapSizeBytes;
         _thread = new Thread(Run) { IsBackground = true, Name = "memory sampler" };
         _thread.Start();
     }
 
     public long PeakHeapBytes => Interlocked.Read(ref _peakHeap);
+
+    /// <summary>The heap size after the last collection before the step began.</summary>
+    public long BaselineLiveBytes { get; }
+
+    /// <summary>The largest heap size after a collection during the step (the baseline if none ran).</summary>
+    public long PeakLiveBytes => Math.Max(Interlocked.Read(ref _peakLive), BaselineLiveBytes);
 
     public void Dispose()
     {
@@ -52,6 +66,16 @@ public sealed class MemorySampler : IDisposable
             if (heap > Interlocked.Read(ref _peakHeap))
             {
                 Interlocked.Exchange(ref _peakHeap, heap);
+            }
+
+            var info = GC.GetGCMemoryInfo(GCKind.Any);
+            if (info.Index != _lastGcIndex)
+            {
+                _lastGcIndex = info.Index;
+                if (info.HeapSizeBytes > Interlocked.Read(ref _peakLive))
+                {
+                    Interlocked.Exchange(ref _peakLive, info.HeapSizeBytes);
+                }
             }
 
             Thread.Sleep(2);
