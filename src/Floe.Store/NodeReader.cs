@@ -48,7 +48,13 @@ public abstract class NodeReader(Repository repository)
     public async Task<ReadOnlyMemory<byte>?> ReadChunkBytesAsync(string arrayPath, long[] chunkCoords, CancellationToken cancellationToken = default)
     {
         var chunkRef = await GetChunkRefAsync(arrayPath, chunkCoords, cancellationToken);
-        return chunkRef is null ? null : await Repository.FetchChunkAsync(NodePath.Normalize(arrayPath), chunkRef, cancellationToken);
+        if (chunkRef is null)
+        {
+            // Not `cond ? null : bytes`: C# would turn that null into an empty ReadOnlyMemory via byte[].
+            return null;
+        }
+
+        return await Repository.FetchChunkAsync(NodePath.Normalize(arrayPath), chunkRef, cancellationToken);
     }
 
     /// <summary>A whole chunk decoded to little-endian elements in C order; the fill value where it has no reference.</summary>
@@ -146,6 +152,12 @@ public abstract class NodeReader(Repository repository)
     private static void CopyOverlap(byte[] chunkData, long[] chunkCoords, int[] chunkShape, byte[] result, long[] start, long[] count, int elementSize)
     {
         var rank = chunkCoords.Length;
+        if (rank == 0)
+        {
+            Buffer.BlockCopy(chunkData, 0, result, 0, elementSize);
+            return;
+        }
+
         var lo = new long[rank];
         var hi = new long[rank];
         for (var d = 0; d < rank; d++)

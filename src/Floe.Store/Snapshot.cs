@@ -230,14 +230,22 @@ public sealed class Snapshot
         var i = LowerBound(prefix);
         while (i < Nodes.Count && Nodes[i].Path.StartsWith(prefix, StringComparison.Ordinal))
         {
-            var child = Nodes[i];
-            if (child.Path.Length > prefix.Length)
+            var path = Nodes[i].Path;
+            var slash = path.IndexOf('/', prefix.Length);
+            if (path.Length == prefix.Length)
             {
-                yield return child;
+                i++; // the root group itself
             }
-
-            // Skip the child's subtree: "/a/b0" is the first path after every "/a/b/..." ('0' follows '/').
-            i = LowerBound(child.Path + (char)('/' + 1));
+            else if (slash < 0)
+            {
+                yield return Nodes[i];
+                i++;
+            }
+            else
+            {
+                // A grandchild: skip the rest of that child's subtree ("/a/b0" sorts after every "/a/b/...").
+                i = LowerBound(string.Concat(path.AsSpan(0, slash), "0"));
+            }
         }
     }
 

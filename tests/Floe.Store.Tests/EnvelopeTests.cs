@@ -41,7 +41,7 @@ public sealed class EnvelopeTests
         Assert.Equal(3, sealedObject[5]);
         Assert.Equal(compress ? 1 : 0, sealedObject[6]);
         Assert.Equal(0, sealedObject[7]);
-        Assert.Equal(ReferenceCrc32C.Compute(sealedObject.AsSpan(16)), BinaryPrimitives.ReadUInt32LittleEndian(sealedObject.AsSpan(8)));
+        Assert.Equal(ReferenceCrc32C.OfEnvelope(sealedObject), BinaryPrimitives.ReadUInt32LittleEndian(sealedObject.AsSpan(8)));
         Assert.Equal((uint)Payload.Length, BinaryPrimitives.ReadUInt32LittleEndian(sealedObject.AsSpan(12)));
         var stored = sealedObject[16..];
         Assert.Equal(Payload, compress ? Zstd.Decompress(stored) : stored);
@@ -80,7 +80,7 @@ public sealed class EnvelopeTests
             Assert.Equal(type, data[5]);
             Assert.Equal(compression, data[6]);
             Assert.Equal(0, data[7]);
-            Assert.Equal(ReferenceCrc32C.Compute(data.AsSpan(16)), BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(8)));
+            Assert.Equal(ReferenceCrc32C.OfEnvelope(data), BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(8)));
         }
 
         // A ref's payload is exactly the 12 bytes of the snapshot id.
@@ -211,6 +211,7 @@ public sealed class EnvelopeTests
     {
         var sealedObject = Envelope.Seal(ObjectType.Snapshot, Payload, compress);
         BinaryPrimitives.WriteUInt32LittleEndian(sealedObject.AsSpan(12), (uint)(Payload.Length + delta));
+        ReferenceCrc32C.Reseal(sealedObject);
 
         var ex = Assert.Throws<CorruptObjectException>(() => Envelope.Open(Key, ObjectType.Snapshot, sealedObject));
 
@@ -221,9 +222,10 @@ public sealed class EnvelopeTests
     [Fact]
     public void An_absurd_payload_length_in_the_header_is_corrupt_and_allocates_nothing()
     {
-        // The header's length is outside the checksum, so one flipped bit there must still be a typed error.
+        // Even with a checksum that agrees, an absurd length must be a typed error, not an allocation.
         var sealedObject = Envelope.Seal(ObjectType.Snapshot, Payload, compress: true);
         BinaryPrimitives.WriteUInt32LittleEndian(sealedObject.AsSpan(12), uint.MaxValue);
+        ReferenceCrc32C.Reseal(sealedObject);
 
         var ex = Record.Exception(() => Envelope.Open(Key, ObjectType.Snapshot, sealedObject));
 
@@ -236,6 +238,7 @@ public sealed class EnvelopeTests
     {
         var sealedObject = Envelope.Seal(ObjectType.Snapshot, Payload, compress: false);
         sealedObject[6] = 2;
+        ReferenceCrc32C.Reseal(sealedObject);
 
         var ex = Assert.Throws<CorruptObjectException>(() => Envelope.Open(Key, ObjectType.Snapshot, sealedObject));
 
@@ -249,6 +252,7 @@ public sealed class EnvelopeTests
         // Valid checksum over bytes that are no zstd frame.
         var sealedObject = Envelope.Seal(ObjectType.Snapshot, Payload, compress: false);
         sealedObject[6] = 1;
+        ReferenceCrc32C.Reseal(sealedObject);
 
         var ex = Assert.Throws<CorruptObjectException>(() => Envelope.Open(Key, ObjectType.Snapshot, sealedObject));
 

@@ -15,11 +15,17 @@ public sealed class ManifestShardTests
         Assert.Equal(expected.Origin, actual.Origin);
         Assert.Equal(expected.Shape, actual.Shape);
         Assert.Equal(expected.Positions, actual.Positions);
-        Assert.Equal(expected.Refs.Length, actual.Refs.Length);
-        for (var i = 0; i < expected.Refs.Length; i++)
+        Assert.Equal(expected.Count, actual.Count);
+        for (var i = 0; i < expected.Count; i++)
         {
-            Assert.True(expected.Refs[i].Equals(actual.Refs[i]), $"reference {i}: expected {expected.Refs[i]}, got {actual.Refs[i]}");
+            var (want, got) = (expected.RefAt(i), actual.RefAt(i));
+            if (!want.Equals(got))
+            {
+                Assert.Fail($"reference {i}: expected {want}, got {got}");
+            }
         }
+
+        Assert.Equal(expected.Refs, actual.Refs);
     }
 
     [Fact]

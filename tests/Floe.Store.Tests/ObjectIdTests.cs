@@ -59,8 +59,8 @@ public sealed class ObjectIdTests
         Assert.Equal("00000000000000000000", ObjectId.FromBytes(new byte[12]).ToString());
         Assert.Equal("00000000000000000001", ObjectId.FromBytes([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]).ToString());
         Assert.Equal("00000000000000000010", ObjectId.FromBytes([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32]).ToString());
-        // 96 one-bits: the top digit carries only 1 bit of the 5 (100 - 96 = 4 padding bits).
-        Assert.Equal("FZZZZZZZZZZZZZZZZZZZ", ObjectId.FromBytes(Enumerable.Repeat((byte)0xFF, 12).ToArray()).ToString());
+        // 96 one-bits in 20 digits of 5 bits: the top digit holds 4 zero padding bits and one 1.
+        Assert.Equal("1ZZZZZZZZZZZZZZZZZZZ", ObjectId.FromBytes(Enumerable.Repeat((byte)0xFF, 12).ToArray()).ToString());
     }
 
     [Fact]
@@ -81,7 +81,8 @@ public sealed class ObjectIdTests
     [InlineData("0000000000000000000U")]
     [InlineData("000000000-0000000000")]
     [InlineData("0000000000 000000000")]
-    [InlineData("G0000000000000000000")] // more than 96 bits
+    [InlineData("20000000000000000000")] // more than 96 bits
+    [InlineData("G0000000000000000000")]
     [InlineData("ZZZZZZZZZZZZZZZZZZZZ")]
     public void Bad_text_is_rejected(string text)
     {

@@ -81,6 +81,34 @@ public sealed class RepositoryTests : IDisposable
     }
 
     [Fact]
+    public async Task Of_two_concurrent_creators_in_one_directory_exactly_one_succeeds()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var root = _dir.Combine($"race-{round}");
+            var attempts = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+            {
+                try
+                {
+                    return await Repository.CreateAsync(new FileSystemObjectStore(root, flushToDisk: false));
+                }
+                catch (RepositoryException)
+                {
+                    return null;
+                }
+            })).ToList();
+
+            var results = await Task.WhenAll(attempts);
+
+            var winner = Assert.Single(results, r => r is not null)!;
+            var opened = await Repository.OpenAsync(new FileSystemObjectStore(root));
+            var (main, _) = await opened.ReadBranchAsync("main");
+            Assert.Equal((await winner.ReadBranchAsync("main")).Snapshot, main);
+            Assert.Equal(winner.Config.CreatedAt.ToUnixTimeMilliseconds(), opened.Config.CreatedAt.ToUnixTimeMilliseconds());
+        }
+    }
+
+    [Fact]
     public async Task Opening_where_no_repository_exists_fails_naming_the_store()
     {
         var ex = await Assert.ThrowsAsync<RepositoryException>(() => Repository.OpenAsync(new FileSystemObjectStore(_dir.Path)));

@@ -137,6 +137,13 @@ internal static class TestData
 /// <summary>A bitwise CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the spec's checksum, computed independently of Floe.Core.</summary>
 internal static class ReferenceCrc32C
 {
+    /// <summary>The envelope's checksum per the spec: bytes 0..8 followed by bytes 12..end (all but the field itself).</summary>
+    public static uint OfEnvelope(ReadOnlySpan<byte> sealedObject) => Compute([.. sealedObject[..8], .. sealedObject[12..]]);
+
+    /// <summary>Rewrites the checksum after a test edits the header, so the check behind the checksum is what fails.</summary>
+    public static void Reseal(byte[] sealedObject) =>
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(sealedObject.AsSpan(8), OfEnvelope(sealedObject));
+
     public static uint Compute(ReadOnlySpan<byte> data)
     {
         var crc = 0xFFFFFFFFu;

@@ -22,10 +22,14 @@ public static class Envelope
         result[6] = compress ? CompressionZstd : CompressionNone;
         result[7] = 0;
         stored.CopyTo(result.AsSpan(HeaderLength));
-        BinaryPrimitives.WriteUInt32LittleEndian(result.AsSpan(8), Crc32C.Compute(stored));
         BinaryPrimitives.WriteUInt32LittleEndian(result.AsSpan(12), checked((uint)payload.Length));
+        BinaryPrimitives.WriteUInt32LittleEndian(result.AsSpan(8), Checksum(result));
         return result;
     }
+
+    // Everything but the checksum field itself: the header's version, type, compression and length are covered too.
+    private static uint Checksum(ReadOnlySpan<byte> sealedObject) =>
+        Crc32C.Append(Crc32C.Compute(sealedObject[..8]), sealedObject[12..]);
 
     /// <summary>Checks the header and checksum and returns the decompressed payload.</summary>
     public static byte[] Open(string key, ObjectType expectedType, ReadOnlySpan<byte> data)
@@ -52,7 +56,7 @@ public static class Envelope
 
         var stored = data[HeaderLength..];
         var expectedCrc = BinaryPrimitives.ReadUInt32LittleEndian(data[8..]);
-        var actualCrc = Crc32C.Compute(stored);
+        var actualCrc = Checksum(data);
         if (expectedCrc != actualCrc)
         {
             throw new ChecksumMismatchException(key, expectedCrc, actualCrc);
@@ -69,6 +73,21 @@ public static class Envelope
 
                 return stored.ToArray();
             case CompressionZstd:
+                long? declared;
+                try
+                {
+                    declared = Zstd.FrameContentSize(stored);
+                }
+                catch (CodecException e)
+                {
+                    throw new CorruptObjectException(key, $"payload is not a zstd frame: {e.Message}");
+                }
+
+                if (declared != length)
+                {
+                    throw new CorruptObjectException(key, $"zstd frame declares {declared?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no"} bytes, header says {length}");
+                }
+
                 var payload = new byte[length];
                 int written;
                 try

@@ -222,10 +222,16 @@ public sealed class ManifestShard
                 throw r.Corrupt("shard shape has a zero dimension");
             }
 
-            boxSize = checked(boxSize * s);
+            if (s > int.MaxValue / boxSize)
+            {
+                throw r.Corrupt($"shard shape [{string.Join(", ", shape)}] holds more than {int.MaxValue} chunks");
+            }
+
+            boxSize *= s;
         }
 
-        var n = (int)r.ReadLength("reference count", Math.Min(boxSize, int.MaxValue));
+        // Each reference takes at least its byte in the kinds column, so a count beyond the payload is corrupt.
+        var n = (int)r.ReadLength("reference count", Math.Min(boxSize, r.Remaining));
         ulong[]? deltas = null, virtualLocations = null, virtualOffsets = null, virtualLengths = null, nativeLengths = null, inlineLengths = null;
         ReadOnlySpan<byte> kinds = default, nativeIds = default, inlineData = default;
         List<(string Location, string? Etag, DateTimeOffset? LastModified)>? locations = null;
@@ -314,7 +320,8 @@ public sealed class ManifestShard
             throw r.Corrupt("missing a virtual reference column");
         }
 
-        if ((nativeCount > 0 && nativeLengths is null) || (inlineCount > 0 && inlineLengths is null))
+        if ((nativeCount > 0 && (nativeLengths is null || nativeIds.Length != nativeCount * ObjectId.ByteLength)) ||
+            (inlineCount > 0 && inlineLengths is null))
         {
             throw r.Corrupt("missing a native or inline reference column");
         }

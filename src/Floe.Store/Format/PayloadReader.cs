@@ -128,15 +128,15 @@ public ref struct PayloadReader
             throw Corrupt($"column width {width} is more than 8 bytes");
         }
 
+        if (count < 0 || (long)width * count > Remaining)
+        {
+            throw Corrupt($"column of {count} values of {width} bytes runs past the end");
+        }
+
         var values = new ulong[count];
         if (width == 0)
         {
             return values;
-        }
-
-        if ((long)width * count > Remaining)
-        {
-            throw Corrupt($"column of {count} values of {width} bytes runs past the end");
         }
 
         for (var plane = 0; plane < width; plane++)

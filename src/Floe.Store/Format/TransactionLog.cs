@@ -76,9 +76,11 @@ public sealed class TransactionLog
             var rank = (int)r.ReadLength("rank", 64);
             var written = r.ReadCount("written count", 0);
             var deleted = r.ReadCount("deleted count", 0);
-            if ((long)(written + deleted) * rank > (long)r.Remaining * 8 + 64)
+            // Distinct coordinates need at least one byte each once there are two of them (n values in a column
+            // of width w take n * w bytes, and width 0 means one value), so the counts are bounded by the payload.
+            if ((long)written + deleted > Math.Max(1, r.Remaining) || (rank == 0 && (long)written + deleted > 1))
             {
-                throw r.Corrupt($"chunk counts {written}+{deleted} exceed what the payload can hold");
+                throw r.Corrupt($"chunk counts {written} + {deleted} exceed what the payload can hold");
             }
 
             changes.Add(new ArrayChunkChanges(path, rank, ReadCoordColumns(ref r, rank, written), ReadCoordColumns(ref r, rank, deleted)));
