@@ -37,10 +37,10 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
         var buildSeconds = buildClock.Elapsed.TotalSeconds;
         var peakRss = MemorySampler.PeakResidentBytes();
 
-        report.Row("commit", "files", "refs before", "fill session", "commit", "allocated in commit", "peak live heap growth");
+        report.Row("commit", "files", "refs before", "fill session", "commit", "allocated in commit");
         foreach (var c in commits)
         {
-            report.Row(c.Label, c.Files.ToString("N0"), c.RefsBefore.ToString("N0"), Report.Ms(c.FillMs), Report.Ms(c.CommitMs), Report.Mb(c.AllocatedBytes), Report.Mb(c.PeakLiveGrowthBytes));
+            report.Row(c.Label, c.Files.ToString("N0"), c.RefsBefore.ToString("N0"), Report.Ms(c.FillMs), Report.Ms(c.CommitMs), Report.Mb(c.AllocatedBytes));
         }
 
         report.PrintTable("Building the record, one commit per " + (full ? "year" : "730 files"));
@@ -53,13 +53,12 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
         var lateMs = MedianOf(late, c => c.CommitMs);
         var earlyAllocated = MedianOf(early, c => c.AllocatedBytes);
         var lateAllocated = MedianOf(late, c => c.AllocatedBytes);
-        var earlyLive = MedianOf(early, c => c.PeakLiveGrowthBytes);
-        var lateLive = MedianOf(late, c => c.PeakLiveGrowthBytes);
-        report.Row("commits", "onto refs", "commit (median)", "allocated (median)", "peak live heap growth (median)");
-        report.Row(string.Join(", ", early.Select(c => c.Label)), early[0].RefsBefore.ToString("N0"), Report.Ms(earlyMs), Report.Mb((long)earlyAllocated), Report.Mb((long)earlyLive));
-        report.Row(string.Join(", ", late.Select(c => c.Label)), late[0].RefsBefore.ToString("N0"), Report.Ms(lateMs), Report.Mb((long)lateAllocated), Report.Mb((long)lateLive));
-        report.Row("late / early", "", Report.F(lateMs / earlyMs), Report.F(lateAllocated / earlyAllocated), Report.F(lateLive / earlyLive));
+        report.Row("commits", "onto refs", "commit (median)", "allocated (median)");
+        report.Row(string.Join(", ", early.Select(c => c.Label)), early[0].RefsBefore.ToString("N0"), Report.Ms(earlyMs), Report.Mb((long)earlyAllocated));
+        report.Row(string.Join(", ", late.Select(c => c.Label)), late[0].RefsBefore.ToString("N0"), Report.Ms(lateMs), Report.Mb((long)lateAllocated));
+        report.Row("late / early", "", Report.F(lateMs / earlyMs), Report.F(lateAllocated / earlyAllocated));
         report.PrintTable("Commit cost early and late in the record");
+
 
         // 3. Manifest bytes per reference: Floe's live manifests against kerchunk JSON for one month of the same references.
         var repository = await Repository.OpenAsync(store);
@@ -86,9 +85,8 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
         report.PrintTable("Manifest bytes per virtual reference");
 
         // 4. Open a repository and list every node, cold (a new Repository each time), small against whole record.
-        var listSmall = await MeasureOpenAndListAsync(smallStore, cancellationToken);
-        var listLarge = await MeasureOpenAndListAsync(store, cancellationToken);
-        report.Row("repository", "refs", "open + list (median of 31)", "bytes read", "manifest bytes read");
+        var (listSmall, listLarge) = await MeasureOpenAndListAsync(smallStore, store, cancellationToken);
+        report.Row("repository", "refs", "open + list (median of 31, alternating)", "bytes read", "manifest bytes read");
         report.Row("small", (smallRepoFiles * (long)ImergLayout.RefsPerFile).ToString("N0"), Report.Ms(listSmall.Ms), listSmall.Bytes.ToString("N0"), listSmall.ManifestBytes.ToString("N0"));
         report.Row("record", refs.ToString("N0"), Report.Ms(listLarge.Ms), listLarge.Bytes.ToString("N0"), listLarge.ManifestBytes.ToString("N0"));
         report.PrintTable("Open and list all nodes");
@@ -99,6 +97,18 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
         report.Row("open + resolve branch + snapshot", Report.Ms(cold.OpenMs), "0");
         report.Row("chunk ref lookup (one shard)", Report.Ms(cold.LookupMs), cold.ManifestBytes.ToString("N0"));
         report.PrintTable("Cold read of one chunk reference (median of 21 random chunks, new Repository each)");
+
+        // 6. Peak live memory of a commit, measured apart from the timed build (forced full collections slow it):
+        // the same year of appends committed onto the small repository and onto the whole record. Last, as it
+        // adds to both repositories.
+        var yearFiles = full ? 17_520 : periodFiles;
+        var memorySmall = await MeasureCommitMemoryAsync(smallStore, smallRepoFiles, yearFiles, cancellationToken);
+        var memoryLarge = await MeasureCommitMemoryAsync(store, totalFiles, yearFiles, cancellationToken);
+        report.Row("one more year committed onto", "refs before", "session (live)", "peak live growth in commit");
+        report.Row("small repository", (smallRepoFiles * (long)ImergLayout.RefsPerFile).ToString("N0"), Report.Mb(memorySmall.Session), Report.Mb(memorySmall.Commit));
+        report.Row("whole record", (totalFiles * (long)ImergLayout.RefsPerFile).ToString("N0"), Report.Mb(memoryLarge.Session), Report.Mb(memoryLarge.Commit));
+        report.Row("record / small", "", Report.F(memoryLarge.Session / (double)memorySmall.Session), Report.F(memoryLarge.Commit / (double)memorySmall.Commit));
+        report.PrintTable($"Commit memory ({yearFiles:N0} files appended; full collections every 20 ms)");
 
         var figures = new Dictionary<string, object>
         {
@@ -124,9 +134,11 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
             ["commit_early_allocated_bytes"] = (long)earlyAllocated,
             ["commit_late_allocated_bytes"] = (long)lateAllocated,
             ["commit_allocated_ratio"] = Math.Round(lateAllocated / earlyAllocated, 3),
-            ["commit_early_peak_live_growth_bytes"] = (long)earlyLive,
-            ["commit_late_peak_live_growth_bytes"] = (long)lateLive,
-            ["commit_peak_live_ratio"] = Math.Round(lateLive / earlyLive, 3),
+            ["commit_memory_small_session_bytes"] = memorySmall.Session,
+            ["commit_memory_small_peak_growth_bytes"] = memorySmall.Commit,
+            ["commit_memory_record_session_bytes"] = memoryLarge.Session,
+            ["commit_memory_record_peak_growth_bytes"] = memoryLarge.Commit,
+            ["commit_memory_ratio"] = Math.Round(memoryLarge.Commit / (double)memorySmall.Commit, 3),
             ["build_seconds"] = Math.Round(buildSeconds, 1),
             ["peak_rss_bytes"] = peakRss,
         };
@@ -135,7 +147,7 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
         return figures;
     }
 
-    private sealed record CommitFigures(string Label, int Files, long RefsBefore, double FillMs, double CommitMs, long AllocatedBytes, long PeakLiveGrowthBytes);
+    private sealed record CommitFigures(string Label, int Files, long RefsBefore, double FillMs, double CommitMs, long AllocatedBytes);
 
     // Appends `files` IMERG files to a new repository, committing every period (calendar year when periodFiles is 0).
     private async Task BuildAsync(IObjectStore store, int files, int periodFiles, List<CommitFigures>? figures, CancellationToken cancellationToken)
@@ -171,7 +183,6 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
             GC.Collect();
             var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             var clock = Stopwatch.StartNew();
-            using var sampler = new MemorySampler();
             await session.CommitAsync($"Appended {label}", new Dictionary<string, string>
             {
                 ["source.first"] = ImergLayout.UrlOf(done),
@@ -180,7 +191,7 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
             }, cancellationToken);
             clock.Stop();
             var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-            figures?.Add(new CommitFigures(label, count, done * (long)ImergLayout.RefsPerFile, fill.Elapsed.TotalMilliseconds, clock.Elapsed.TotalMilliseconds, allocated, Math.Max(0, sampler.PeakLiveBytes - sampler.BaselineLiveBytes)));
+            figures?.Add(new CommitFigures(label, count, done * (long)ImergLayout.RefsPerFile, fill.Elapsed.TotalMilliseconds, clock.Elapsed.TotalMilliseconds, allocated));
             done += count;
             if (figures is not null)
             {
@@ -192,6 +203,38 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
         {
             output.WriteLine();
         }
+    }
+
+    // Appends `files` files after the first `existing` ones in one commit; returns the live heap the filled session
+    // holds and the peak live growth during the commit, both from forced full collections.
+    private static async Task<(long Session, long Commit)> MeasureCommitMemoryAsync(IObjectStore store, int existing, int files, CancellationToken cancellationToken)
+    {
+        var repository = await Repository.OpenAsync(store, new RepositoryOptions { ShardCacheBytes = 64L << 20 }, cancellationToken);
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var session = await repository.WritableSessionAsync(cancellationToken: cancellationToken);
+        var paths = ImergLayout.Variables.Select(v => $"{Group}/{v.Name}").ToArray();
+        foreach (var path in paths)
+        {
+            session.AppendAlong(path, 0, files);
+        }
+
+        for (var f = existing; f < existing + files; f++)
+        {
+            var url = ImergLayout.UrlOf(f);
+            var file = f;
+            ImergLayout.ForEachChunk(f, (v, c, offset, length) => session.SetChunkRef(paths[v], [file, c, 0], new VirtualChunkRef(url, offset, length)));
+        }
+
+        var filled = GC.GetTotalMemory(forceFullCollection: true);
+        long peak;
+        using (var sampler = new MemorySampler(fullCollectionEveryMs: 20))
+        {
+            await session.CommitAsync("memory measurement", cancellationToken: cancellationToken);
+            peak = sampler.PeakLiveBytes;
+        }
+
+        GC.KeepAlive(session);
+        return (filled - before, Math.Max(0, peak - filled));
     }
 
     private static int FilesInYear(int fileIndex)
@@ -232,12 +275,17 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
         return (bytes.Length, Zstd.Compress(bytes, 3).Length, floe, refs);
     }
 
-    private static async Task<(double Ms, long Bytes, long ManifestBytes)> MeasureOpenAndListAsync(CountingObjectStore store, CancellationToken cancellationToken)
+    // Alternates the two repositories so that drift in the machine's load affects both alike.
+    private static async Task<((double Ms, long Bytes, long ManifestBytes) Small, (double Ms, long Bytes, long ManifestBytes) Large)> MeasureOpenAndListAsync(
+        CountingObjectStore small, CountingObjectStore large, CancellationToken cancellationToken)
     {
-        var times = new List<double>();
-        long bytes = 0, manifestBytes = 0;
-        for (var i = 0; i < 32; i++)
+        var times = new[] { new List<double>(), new List<double>() };
+        var bytes = new long[2];
+        var manifestBytes = new long[2];
+        for (var i = 0; i < 64; i++)
         {
+            var which = i % 2;
+            var store = which == 0 ? small : large;
             store.Reset();
             var clock = Stopwatch.StartNew();
             var repository = await Repository.OpenAsync(store, cancellationToken: cancellationToken);
@@ -249,12 +297,16 @@ public sealed class StoreBenchmark(TextWriter output, string workDirectory, bool
                 throw new InvalidOperationException("the benchmark repository lists no nodes");
             }
 
-            times.Add(clock.Elapsed.TotalMilliseconds);
-            bytes = store.BytesRead;
-            manifestBytes = store.ManifestBytesRead;
+            if (i >= 2)
+            {
+                times[which].Add(clock.Elapsed.TotalMilliseconds);
+            }
+
+            bytes[which] = store.BytesRead;
+            manifestBytes[which] = store.ManifestBytesRead;
         }
 
-        return (Report.Median(times.Skip(1)), bytes, manifestBytes);
+        return ((Report.Median(times[0]), bytes[0], manifestBytes[0]), (Report.Median(times[1]), bytes[1], manifestBytes[1]));
     }
 
     private static async Task<(double OpenMs, double LookupMs, long ManifestBytes)> MeasureColdLookupAsync(CountingObjectStore store, int files, CancellationToken cancellationToken)
