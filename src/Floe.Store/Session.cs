@@ -549,14 +549,13 @@ public sealed class Session : NodeReader
         var positions = new List<long>((old?.Count ?? 0) + changes.Count);
         var refs = new List<ChunkRef>(positions.Capacity);
         var coords = new long[shardShape.Length];
-        var layout = new ManifestShard(origin, shardShape, [], []);
         int i = 0, j = 0;
         var oldCount = old?.Count ?? 0;
         while (i < oldCount || j < changes.Count)
         {
             if (j >= changes.Count || (i < oldCount && old!.Positions[i] < changes[j].Position))
             {
-                layout.CoordsOf(old!.Positions[i], coords);
+                ShardLayout.CoordsAt(old!.Positions[i], origin, shardShape, coords);
                 if (!pending.IsTrimmed(coords))
                 {
                     positions.Add(old.Positions[i]);
@@ -590,7 +589,7 @@ public sealed class Session : NodeReader
         var extentMax = new long[shardShape.Length];
         foreach (var position in positions)
         {
-            layout.CoordsOf(position, coords);
+            ShardLayout.CoordsAt(position, origin, shardShape, coords);
             for (var d = 0; d < coords.Length; d++)
             {
                 extentMin[d] = Math.Min(extentMin[d], coords[d]);
@@ -766,10 +765,10 @@ public sealed class Session : NodeReader
             var coords = new long[shardShape.Length];
             foreach (var (key, changes) in _shards)
             {
-                var layout = new ManifestShard(ShardLayout.OriginOf(key, shardShape), shardShape, [], []);
+                var origin = ShardLayout.OriginOf(key, shardShape);
                 foreach (var position in changes.Keys.ToList())
                 {
-                    layout.CoordsOf(position, coords);
+                    ShardLayout.CoordsAt(position, origin, shardShape, coords);
                     if (IsTrimmed(coords))
                     {
                         changes.Remove(position);
@@ -799,11 +798,11 @@ public sealed class Session : NodeReader
             var deleted = new List<long[]>();
             foreach (var (key, changes) in _shards)
             {
-                var layout = new ManifestShard(ShardLayout.OriginOf(key, shardShape), shardShape, [], []);
+                var origin = ShardLayout.OriginOf(key, shardShape);
                 foreach (var (position, chunkRef) in changes)
                 {
                     var coords = new long[shardShape.Length];
-                    layout.CoordsOf(position, coords);
+                    ShardLayout.CoordsAt(position, origin, shardShape, coords);
                     (chunkRef is null ? deleted : written).Add(coords);
                 }
             }

@@ -68,6 +68,16 @@ public static class ShardLayout
         return origin;
     }
 
+    /// <summary>The chunk coordinates of a row-major position inside the shard box at <paramref name="origin"/>.</summary>
+    public static void CoordsAt(long position, ReadOnlySpan<long> origin, ReadOnlySpan<long> shardShape, Span<long> chunkCoords)
+    {
+        for (var d = shardShape.Length - 1; d >= 0; d--)
+        {
+            chunkCoords[d] = origin[d] + (position % shardShape[d]);
+            position /= shardShape[d];
+        }
+    }
+
     public static long PositionIn(ReadOnlySpan<long> chunkCoords, long[] shardShape)
     {
         long position = 0;

@@ -84,14 +84,7 @@ public sealed class ManifestShard
         return position;
     }
 
-    public void CoordsOf(long position, Span<long> chunkCoords)
-    {
-        for (var d = Shape.Length - 1; d >= 0; d--)
-        {
-            chunkCoords[d] = Origin[d] + (position % Shape[d]);
-            position /= Shape[d];
-        }
-    }
+    public void CoordsOf(long position, Span<long> chunkCoords) => ShardLayout.CoordsAt(position, Origin, Shape, chunkCoords);
 
     public byte[] Encode(int zstdLevel = 3)
     {
