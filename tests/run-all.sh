@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Oracles the tests call: numcodecs (codec byte formats) from Debian's python3, the zstd command.
-packages=(python3-numcodecs python3-numpy zstd)
+packages=(python3-numcodecs python3-numpy zstd python3-h5py python3-netcdf4 hdf5-tools netcdf-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

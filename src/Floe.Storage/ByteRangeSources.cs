@@ -53,6 +53,9 @@ public sealed class ByteRangeSources : IByteRangeSource
     public ValueTask<SourceRead> ReadAsync(string location, long offset, int length, CancellationToken cancellationToken = default) =>
         Resolve(location).ReadAsync(location, offset, length, cancellationToken);
 
+    public ValueTask<SourceRead> ReadUpToAsync(string location, long offset, int maxLength, CancellationToken cancellationToken = default) =>
+        Resolve(location).ReadUpToAsync(location, offset, maxLength, cancellationToken);
+
     private IByteRangeSource? Find(string location)
     {
         ArgumentNullException.ThrowIfNull(location);

@@ -115,6 +115,54 @@ public sealed class HttpSource(HttpClient http) : IByteRangeSource
         };
     }
 
+    public async ValueTask<SourceRead> ReadUpToAsync(string location, long offset, int maxLength, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxLength);
+        var uri = ToUri(location);
+        if (maxLength == 0)
+        {
+            var info = await StatAsync(location, cancellationToken);
+            return offset <= info.Length ? new SourceRead(ReadOnlyMemory<byte>.Empty, info) : throw PastEnd(location, offset, 0, info.Length);
+        }
+
+        var last = offset + maxLength - 1;
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.Range = new RangeHeaderValue(offset, last);
+        using var response = await SendAsync(request, location, cancellationToken);
+        var headers = response.Content.Headers;
+        switch (response.StatusCode)
+        {
+            case HttpStatusCode.NotFound or HttpStatusCode.Gone:
+                throw new SourceNotFoundException(location);
+            case HttpStatusCode.PartialContent:
+                // The server clamps a range that runs past the end of the file.
+                if (headers.ContentRange is not { HasRange: true, From: { } from, To: { } to } range || from != offset || to > last)
+                {
+                    throw new SourceReadException(location, $"206 with Content-Range \"{headers.ContentRange}\" for requested bytes {offset}-{last}");
+                }
+
+                var data = await ReadBodyAsync(response, location, skip: 0, (int)(to - from + 1), offset, cancellationToken);
+                return new SourceRead(data, InfoOf(response, range.Length ?? -1));
+            case HttpStatusCode.RequestedRangeNotSatisfiable when headers.ContentRange?.Length is { } total && total == offset:
+                // Reading at exactly the end of the file.
+                return new SourceRead(ReadOnlyMemory<byte>.Empty, InfoOf(response, total));
+            case HttpStatusCode.RequestedRangeNotSatisfiable:
+                throw PastEnd(location, offset, maxLength, headers.ContentRange?.Length ?? -1);
+            case HttpStatusCode.OK:
+                var whole = headers.ContentLength ?? -1;
+                if (whole >= 0 && offset > whole)
+                {
+                    throw PastEnd(location, offset, maxLength, whole);
+                }
+
+                var available = whole >= 0 ? (int)Math.Min(maxLength, whole - offset) : maxLength;
+                return await ReadIgnoredRangeAsync(response, location, offset, available, cancellationToken);
+            default:
+                throw StatusError(location, response, $"GET bytes={offset}-{last}");
+        }
+    }
+
     // 206: the body must be exactly the requested range.
     private async Task<SourceRead> ReadPartialAsync(HttpResponseMessage response, string location, long offset, int length, CancellationToken cancellationToken)
     {

@@ -18,6 +18,14 @@ public interface IByteRangeSource
     /// when it is shorter than the range or cannot be read; never returns fewer bytes.
     /// </summary>
     ValueTask<SourceRead> ReadAsync(string location, long offset, int length, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reads up to <paramref name="maxLength"/> bytes at <paramref name="offset"/>: fewer only where the file ends
+    /// first, none when <paramref name="offset"/> is its length. One request that also tells the file's size, so a
+    /// reader can fetch a file's head without asking for its length first. An offset past the end throws
+    /// <see cref="SourceReadException"/>.
+    /// </summary>
+    ValueTask<SourceRead> ReadUpToAsync(string location, long offset, int maxLength, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A file's size and the version markers a reader can check: an etag and/or a last-modified time.</summary>

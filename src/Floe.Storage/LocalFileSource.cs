@@ -54,7 +54,13 @@ public sealed class LocalFileSource : IByteRangeSource
         }
     }
 
-    public ValueTask<SourceRead> ReadAsync(string location, long offset, int length, CancellationToken cancellationToken = default)
+    public ValueTask<SourceRead> ReadAsync(string location, long offset, int length, CancellationToken cancellationToken = default) =>
+        Read(location, offset, length, upTo: false, cancellationToken);
+
+    public ValueTask<SourceRead> ReadUpToAsync(string location, long offset, int maxLength, CancellationToken cancellationToken = default) =>
+        Read(location, offset, maxLength, upTo: true, cancellationToken);
+
+    private static ValueTask<SourceRead> Read(string location, long offset, int length, bool upTo, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
@@ -64,6 +70,11 @@ public sealed class LocalFileSource : IByteRangeSource
         {
             using var handle = Open(location, path);
             var info = InfoOf(handle);
+            if (upTo && offset <= info.Length)
+            {
+                length = (int)Math.Min(length, info.Length - offset);
+            }
+
             if (offset > info.Length - length)
             {
                 throw new SourceReadException(location,

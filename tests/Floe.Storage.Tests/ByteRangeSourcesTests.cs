@@ -75,5 +75,8 @@ public sealed class ByteRangeSourcesTests : IAsyncDisposable
 
         public ValueTask<SourceRead> ReadAsync(string location, long offset, int length, CancellationToken cancellationToken = default) =>
             ValueTask.FromResult(new SourceRead(content.AsMemory((int)offset, length), new SourceInfo(content.Length, null, null)));
+
+        public ValueTask<SourceRead> ReadUpToAsync(string location, long offset, int maxLength, CancellationToken cancellationToken = default) =>
+            ReadAsync(location, offset, (int)Math.Min(maxLength, content.Length - offset), cancellationToken);
     }
 }

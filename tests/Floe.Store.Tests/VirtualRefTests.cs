@@ -212,5 +212,8 @@ public sealed class VirtualRefTests : IDisposable
             offset + length > content.Length
                 ? throw new SourceReadException(location, "past the end")
                 : ValueTask.FromResult(new SourceRead(content.AsMemory((int)offset, length), new SourceInfo(content.Length, Etag, null)));
+
+        public ValueTask<SourceRead> ReadUpToAsync(string location, long offset, int maxLength, CancellationToken cancellationToken = default) =>
+            ReadAsync(location, offset, (int)Math.Min(maxLength, content.Length - offset), cancellationToken);
     }
 }
