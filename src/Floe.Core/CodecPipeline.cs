@@ -12,16 +12,20 @@ public sealed class CodecPipeline
     private readonly long _elementCount;
     private readonly int?[] _decodedLengths;
 
+    // Length of the chunk between the array -> array codecs and the bytes codec (differs when packing converts types).
+    private readonly int _arrayBytesLength;
+
     private CodecPipeline(CodecChain chain, DataType dataType, long elementCount, int decodedLength)
     {
         _chain = chain;
         _dataType = dataType;
         _elementCount = elementCount;
         DecodedLength = decodedLength;
+        _arrayBytesLength = checked((int)(elementCount * chain.ArrayTypes[^1].Size));
 
         // What each bytes -> bytes codec must decode to, where the codecs below it have fixed sizes.
         _decodedLengths = new int?[chain.BytesToBytes.Count];
-        int? length = decodedLength;
+        int? length = _arrayBytesLength;
         for (var i = 0; i < _decodedLengths.Length; i++)
         {
             _decodedLengths[i] = length;
@@ -52,7 +56,7 @@ public sealed class CodecPipeline
         byte[]? owned = null;
         for (var i = 0; i < _chain.ArrayToArray.Count; i++)
         {
-            owned = _chain.ArrayToArray[i].Encode(owned ?? decodedChunk, _chain.ArrayShapes[i], _dataType.Size);
+            owned = _chain.ArrayToArray[i].Encode(owned ?? decodedChunk, _chain.ArrayShapes[i], _chain.ArrayTypes[i].Size);
         }
 
         if (!_chain.Bytes.IsIdentity)
@@ -87,18 +91,18 @@ public sealed class CodecPipeline
         }
 
         var length = owned?.Length ?? storedChunk.Length;
-        if (length != DecodedLength)
+        if (length != _arrayBytesLength)
         {
             var producer = _chain.BytesToBytes.Count > 0 ? _chain.BytesToBytes[0].Name : BytesCodec.CodecName;
             throw new CodecException(
-                $"{producer}: decoded chunk is {length} bytes but {DecodedLength} were expected ({_elementCount} × {_dataType}).");
+                $"{producer}: decoded chunk is {length} bytes but {_arrayBytesLength} were expected ({_elementCount} × {_chain.ArrayTypes[^1]}).");
         }
 
         owned ??= storedChunk.ToArray();
         _chain.Bytes.SwapInPlace(owned);
         for (var i = _chain.ArrayToArray.Count - 1; i >= 0; i--)
         {
-            owned = _chain.ArrayToArray[i].Decode(owned, _chain.ArrayShapes[i], _dataType.Size);
+            owned = _chain.ArrayToArray[i].Decode(owned, _chain.ArrayShapes[i], _chain.ArrayTypes[i].Size);
         }
 
         return owned;

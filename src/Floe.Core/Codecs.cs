@@ -5,10 +5,13 @@ using System.Text.Json;
 
 namespace Floe.Core;
 
-/// <summary>An array -> array codec: rearranges a chunk without changing its element count.</summary>
+/// <summary>An array -> array codec: rearranges or converts a chunk without changing its element count.</summary>
 internal interface IArrayToArrayCodec
 {
     string Name { get; }
+
+    /// <summary>The element type it encodes to, or null when it keeps the type.</summary>
+    DataType? EncodedType => null;
 
     int[] EncodedShape(int[] decodedShape);
 
@@ -322,6 +325,7 @@ internal sealed class ChecksumCodec(string name, Func<ReadOnlySpan<byte>, uint> 
 internal sealed record CodecChain(
     IReadOnlyList<IArrayToArrayCodec> ArrayToArray,
     IReadOnlyList<int[]> ArrayShapes,
+    IReadOnlyList<DataType> ArrayTypes,
     BytesCodec Bytes,
     IReadOnlyList<IBytesToBytesCodec> BytesToBytes);
 
@@ -334,6 +338,7 @@ internal static class CodecFactory
     {
         var arrayToArray = new List<IArrayToArrayCodec>();
         var shapes = new List<int[]> { chunkShape };
+        var types = new List<DataType> { dataType };
         BytesCodec? bytes = null;
         var bytesToBytes = new List<IBytesToBytesCodec>();
 
@@ -352,6 +357,20 @@ internal static class CodecFactory
                     var transpose = new TransposeCodec(config.Order(shapes[^1].Length));
                     arrayToArray.Add(transpose);
                     shapes.Add(transpose.EncodedShape(shapes[^1]));
+                    types.Add(types[^1]);
+                    break;
+                case ScaleOffsetCodec.CodecName:
+                    if (bytes is not null)
+                    {
+                        throw Bad(name, "is an array -> array codec and must come before the bytes codec");
+                    }
+
+                    var packing = new ScaleOffsetCodec(
+                        config.Type("packed_type"), types[^1], config.Number("scale_factor"), config.Number("add_offset"),
+                        config.Numbers("mask"), config.Number("valid_min"), config.Number("valid_max"));
+                    arrayToArray.Add(packing);
+                    shapes.Add(shapes[^1]);
+                    types.Add(packing.EncodedType);
                     break;
                 case BytesCodec.CodecName:
                     if (bytes is not null)
@@ -359,7 +378,7 @@ internal static class CodecFactory
                         throw Bad(name, "appears twice; a pipeline has exactly one array -> bytes codec");
                     }
 
-                    bytes = new BytesCodec(config.Endian(dataType), dataType.ComponentSize);
+                    bytes = new BytesCodec(config.Endian(types[^1]), types[^1].ComponentSize);
                     break;
                 case "gzip":
                 case "zlib" or "numcodecs.zlib":
@@ -371,7 +390,7 @@ internal static class CodecFactory
                     break;
                 case "shuffle" or "numcodecs.shuffle":
                     // Like zarr-python's numcodecs.shuffle, an absent element size means the data type's size.
-                    bytesToBytes.Add(new ShuffleCodec(config.Int("elementsize", dataType.Size, 1, int.MaxValue)));
+                    bytesToBytes.Add(new ShuffleCodec(config.Int("elementsize", types[^1].Size, 1, int.MaxValue)));
                     break;
                 case "fletcher32" or "numcodecs.fletcher32":
                     bytesToBytes.Add(new ChecksumCodec("fletcher32", Fletcher32.Compute, Fletcher32.Reversed));
@@ -396,7 +415,7 @@ internal static class CodecFactory
             throw new ArgumentException("codecs must contain exactly one array -> bytes codec (\"bytes\").", Param);
         }
 
-        return new CodecChain(arrayToArray, shapes, bytes, bytesToBytes);
+        return new CodecChain(arrayToArray, shapes, types, bytes, bytesToBytes);
     }
 
     private static ArgumentException Bad(string codec, string why) => new($"codec {codec} {why}.", Param);
@@ -420,6 +439,47 @@ internal static class CodecFactory
             }
 
             return n;
+        }
+
+        public double? Number(string key)
+        {
+            if (!TryGet(key, out var value))
+            {
+                return null;
+            }
+
+            return value.ValueKind == JsonValueKind.Number
+                ? value.GetDouble()
+                : throw Bad(spec.Name, $"configuration \"{key}\" must be a number, got {ZarrJson.Describe(value)}");
+        }
+
+        public double[] Numbers(string key)
+        {
+            if (!TryGet(key, out var value))
+            {
+                return [];
+            }
+
+            if (value.ValueKind == JsonValueKind.Number)
+            {
+                return [value.GetDouble()];
+            }
+
+            return value.ValueKind == JsonValueKind.Array && value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Number)
+                ? [.. value.EnumerateArray().Select(e => e.GetDouble())]
+                : throw Bad(spec.Name, $"configuration \"{key}\" must be a number or an array of numbers, got {ZarrJson.Describe(value)}");
+        }
+
+        public DataType Type(string key)
+        {
+            if (!TryGet(key, out var value))
+            {
+                throw Bad(spec.Name, $"configuration \"{key}\" is required");
+            }
+
+            return value.ValueKind == JsonValueKind.String && DataType.TryParse(value.GetString(), out var type)
+                ? type!
+                : throw Bad(spec.Name, $"configuration \"{key}\" must be a data type name, got {ZarrJson.Describe(value)}");
         }
 
         public bool Bool(string key, bool fallback)

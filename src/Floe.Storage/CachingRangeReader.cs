@@ -175,14 +175,20 @@ public sealed class CachingRangeReader
             }
         }
 
-        foreach (var (start, end) in wanted)
+        foreach (var (start, wantedEnd) in wanted)
         {
-            // Parts already cached at either end need not be fetched again.
+            // A cached prefix is not fetched again; what remains still fetches at least to the next block boundary.
             var from = start;
+            var end = wantedEnd;
             var head = FindSpan(from);
             if (head >= 0)
             {
                 from = _spans[head].End;
+                end = Math.Max(end, ((from / block) + 1) * block);
+                if (fileLength >= 0)
+                {
+                    end = Math.Min(end, Math.Max(fileLength, wantedEnd));
+                }
             }
 
             if (from >= end || (fileLength >= 0 && from >= fileLength))
