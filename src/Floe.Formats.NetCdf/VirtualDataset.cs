@@ -35,7 +35,38 @@ public sealed record VirtualGroup(string Path, JsonObject Attributes);
 /// its stored chunks, dimension names, attributes) and its stored chunks. Chunks absent from the list read as the
 /// fill value.
 /// </summary>
-public sealed record VirtualArray(string Path, ArrayMetadata Metadata, IReadOnlyList<VirtualChunk> Chunks);
+public sealed record VirtualArray(string Path, ArrayMetadata Metadata, IReadOnlyList<VirtualChunk> Chunks)
+{
+    /// <summary>
+    /// For HDF5 sources: the index in <see cref="ArrayMetadata.Codecs"/> of the codec standing for filter i of the
+    /// file's filter pipeline, so that a chunk's <see cref="VirtualChunk.FilterMask"/> can name codecs to skip.
+    /// </summary>
+    public IReadOnlyList<int> FilterCodecs { get; init; } = [];
+
+    /// <summary>
+    /// The metadata that decodes one chunk: <see cref="Metadata"/> without the codecs of the filters the chunk's
+    /// mask says were not applied to it.
+    /// </summary>
+    public ArrayMetadata MetadataFor(VirtualChunk chunk)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        if (chunk.FilterMask == 0)
+        {
+            return Metadata;
+        }
+
+        var skipped = new HashSet<int>();
+        for (var filter = 0; filter < FilterCodecs.Count; filter++)
+        {
+            if ((chunk.FilterMask & (1u << filter)) != 0)
+            {
+                skipped.Add(FilterCodecs[filter]);
+            }
+        }
+
+        return Metadata with { Codecs = [.. Metadata.Codecs.Where((_, i) => !skipped.Contains(i))] };
+    }
+}
 
 /// <summary>
 /// One stored chunk: its chunk-grid coordinates and either a byte range of the source file or, for small and
