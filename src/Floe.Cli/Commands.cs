@@ -25,6 +25,7 @@ internal static class Commands
         yield return Branch();
         yield return Tag();
         yield return Diff();
+        yield return InspectCommand.Create();
         yield return Bench();
     }
 
@@ -186,6 +187,28 @@ internal static class Commands
             }
         }));
         command.Subcommands.Add(store);
+
+        var files = new Option<int>("--files") { Description = "IMERG-layout files to write and read", DefaultValueFactory = _ => 8 };
+        var rounds = new Option<int>("--rounds") { Description = "Times each file is read (medians are quoted)", DefaultValueFactory = _ => 25 };
+        var hdf5 = new Command("hdf5", "Reading IMERG-layout NetCDF4 files into virtual references, locally and over HTTP, against h5py (kerchunk's method)") { files, rounds, dir };
+        hdf5.SetAction((parse, ct) => Run(async () =>
+        {
+            var work = parse.GetValue(dir);
+            var temporary = work is null;
+            work ??= Path.Combine(Path.GetTempPath(), "floe-bench-hdf5-" + Guid.NewGuid().ToString("N")[..8]);
+            try
+            {
+                await new Floe.Benchmarks.Formats.Hdf5Benchmark(Console.Out, work, parse.GetValue(files), parse.GetValue(rounds)).RunAsync(ct);
+            }
+            finally
+            {
+                if (temporary && Directory.Exists(work))
+                {
+                    Directory.Delete(work, recursive: true);
+                }
+            }
+        }));
+        command.Subcommands.Add(hdf5);
         return command;
     }
 
@@ -243,7 +266,7 @@ internal static class Commands
     private static async Task<Repository> OpenAsync(ParseResult parse, CancellationToken cancellationToken) =>
         await Repository.OpenAsync(new FileSystemObjectStore(parse.GetValue(RepoOption)!), cancellationToken: cancellationToken);
 
-    private static async Task<int> Run(Func<Task> action)
+    internal static async Task<int> Run(Func<Task> action)
     {
         try
         {
@@ -255,7 +278,8 @@ internal static class Commands
             await Console.Error.WriteLineAsync("floe: cancelled");
             return 130;
         }
-        catch (Exception e) when (e is FloeStoreException or ObjectStoreException or ArgumentException or FormatException or SourceReadException or IOException)
+        catch (Exception e) when (e is FloeStoreException or ObjectStoreException or ArgumentException or FormatException or SourceReadException or IOException
+            or Floe.Formats.Hdf5.Hdf5FormatException or Floe.Formats.NetCdf.NetCdfFormatException)
         {
             await Console.Error.WriteLineAsync($"floe: error: {e.Message}");
             return 1;

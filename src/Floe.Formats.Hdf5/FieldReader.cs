@@ -51,6 +51,9 @@ public ref struct FieldReader
 
     public readonly int Remaining => _data.Length - _position;
 
+    /// <summary>The file's size of offsets (addresses).</summary>
+    public readonly int OffsetSizeOf => _context.OffsetSize;
+
     public readonly int Length => _data.Length;
 
     /// <summary>The bytes from <paramref name="start"/> to the current position (for checksums).</summary>
@@ -137,6 +140,33 @@ public ref struct FieldReader
         _position = start + Math.Min(consumed, rest.Length);
         return text;
     }
+
+    /// <summary>
+    /// Reads the 4-byte lookup3 checksum at the current position and checks it against the bytes from
+    /// <paramref name="start"/> up to it.
+    /// </summary>
+    public void Checksum(int start)
+    {
+        if (start < 0 || start > _position)
+        {
+            throw Error($"checksum start {start} is past the position {_position}");
+        }
+
+        var computed = Lookup3.Hash(_data[start.._position]);
+        var at = FileOffset;
+        var stored = U32("checksum");
+        if (stored != computed)
+        {
+            throw _context.Error(_objectPath, at, $"{_what}: checksum mismatch (stored 0x{stored:x8}, computed 0x{computed:x8})");
+        }
+    }
+
+    /// <summary>A byte at <paramref name="position"/> without moving the cursor.</summary>
+    public readonly byte PeekAt(int position, string field) =>
+        position >= 0 && position < _data.Length ? _data[position] : throw Error($"truncated: {field} at {position} is outside the {_data.Length}-byte {_what}");
+
+    /// <summary>The bytes from the current position to the end, without moving the cursor.</summary>
+    public readonly ReadOnlySpan<byte> Rest => _data[_position..];
 
     /// <summary>An error at the current position naming the structure.</summary>
     public readonly Hdf5FormatException Error(string message) => _context.Error(_objectPath, FileOffset, $"{_what}: {message}");

@@ -27,6 +27,15 @@ public sealed class Hdf5Context
     /// <summary>Absolute file offset that relative addresses count from (the superblock's base address).</summary>
     public long BaseAddress { get; set; }
 
+    /// <summary>Group B-tree leaf K (a symbol table node holds 2K entries); 4 unless the superblock says otherwise.</summary>
+    public int GroupLeafK { get; set; } = 4;
+
+    /// <summary>Group B-tree internal node K; 16 unless the superblock says otherwise.</summary>
+    public int GroupInternalK { get; set; } = 16;
+
+    /// <summary>Chunk B-tree internal node K; 32 unless the superblock (version 1) or its extension says otherwise.</summary>
+    public int ChunkBTreeK { get; set; } = 32;
+
     /// <summary>The file's length in bytes, once known; addresses beyond it are corrupt.</summary>
     public long FileLength { get; set; } = long.MaxValue;
 
@@ -51,6 +60,51 @@ public sealed class Hdf5Context
         catch (SourceReadException ex) when (ex is not SourceNotFoundException)
         {
             throw new Hdf5FormatException(Location, objectPath, offset, $"{what}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Reads <paramref name="length"/> bytes at an absolute file offset (raw data such as chunks, whose offsets are
+    /// already absolute).
+    /// </summary>
+    public ValueTask<FieldBlock> ReadAbsoluteAsync(long offset, int length, string? objectPath, string what, CancellationToken cancellationToken = default) =>
+        offset < BaseAddress
+            ? throw new Hdf5FormatException(Location, objectPath, offset, $"{what}: offset {offset} is before the base address {BaseAddress}")
+            : ReadAsync(offset - BaseAddress, length, objectPath, what, cancellationToken);
+
+    /// <summary>
+    /// Asks the reader to fetch these (address, length) ranges together, merging neighbours into few requests. A hint
+    /// only: ranges outside the file are dropped and a failed fetch is left for the real read to report.
+    /// </summary>
+    public async ValueTask PrefetchAsync(List<(long Address, int Length)> ranges, CancellationToken cancellationToken = default)
+    {
+        if (ranges.Count == 0)
+        {
+            return;
+        }
+
+        var absolute = new List<(long, int)>(ranges.Count);
+        foreach (var (address, length) in ranges)
+        {
+            var offset = BaseAddress + address;
+            if (address >= 0 && length > 0 && offset < FileLength)
+            {
+                absolute.Add((offset, (int)Math.Min(length, FileLength - offset)));
+            }
+        }
+
+        if (absolute.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await Reader.PrefetchAsync(absolute, cancellationToken);
+        }
+        catch (SourceReadException ex) when (ex is not SourceNotFoundException)
+        {
+            // The reads that follow report the failure with the structure they need.
         }
     }
 

@@ -3,8 +3,8 @@ namespace Floe.Storage;
 /// <summary>How a <see cref="CachingRangeReader"/> turns small metadata reads into few large requests.</summary>
 public sealed record CachingRangeReaderOptions
 {
-    /// <summary>The first request fetches this much of the file's start (or the whole file when smaller). Default 1 MiB.</summary>
-    public int HeadBytes { get; init; } = 1 << 20;
+    /// <summary>The first request fetches this much of the file's start (or the whole file when smaller). Default 256 KiB.</summary>
+    public int HeadBytes { get; init; } = 256 << 10;
 
     /// <summary>A read that misses the cache fetches at least this much, aligned to it. Default 64 KiB.</summary>
     public int BlockBytes { get; init; } = 64 << 10;
@@ -42,6 +42,12 @@ public sealed class CachingRangeReader
     }
 
     public string Location { get; }
+
+    /// <summary>The source the bytes come from.</summary>
+    public IByteRangeSource Source => _source;
+
+    /// <summary>The options in effect.</summary>
+    public CachingRangeReaderOptions Options => _options;
 
     /// <summary>The file's size and version as of the first request; null before it.</summary>
     public SourceInfo? Info { get; private set; }
@@ -141,9 +147,15 @@ public sealed class CachingRangeReader
         Count(read);
         if (read.Data.Length > 0)
         {
-            Insert(0, read.Data.ToArray());
+            Insert(0, Owned(read.Data));
         }
     }
+
+    // Sources return fresh arrays; keep them rather than copy.
+    private static byte[] Owned(ReadOnlyMemory<byte> data) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : data.ToArray();
 
     private async ValueTask FetchAsync(List<(long Offset, int Length)> ranges, CancellationToken cancellationToken)
     {
@@ -203,7 +215,7 @@ public sealed class CachingRangeReader
             Count(read);
             if (read.Data.Length > 0)
             {
-                Insert(from, read.Data.ToArray());
+                Insert(from, Owned(read.Data));
             }
         }
     }

@@ -20,12 +20,21 @@ public static class NetCdf3Reader
     /// (truncated, impossible counts or sizes, names that are not UTF-8, data outside the file) throws
     /// <see cref="NetCdfFormatException"/> naming the file, the object and the byte offset.
     /// </summary>
-    public static async Task<NetCdf3File> ReadAsync(
+    public static Task<NetCdf3File> ReadAsync(
         IByteRangeSource source, string location, CachingRangeReaderOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(location);
-        var reader = new CachingRangeReader(source, location, options);
+        return ReadAsync(new CachingRangeReader(source, location, options), cancellationToken);
+    }
+
+    /// <summary>Reads through a reader that may already hold the file's head (as when the format was detected from it).</summary>
+    public static async Task<NetCdf3File> ReadAsync(CachingRangeReader reader, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var source = reader.Source;
+        var location = reader.Location;
+        var options = reader.Options;
         var fileLength = await reader.GetLengthAsync(cancellationToken);
         var info = reader.Info!;
         var extraRequests = 0;
@@ -37,7 +46,7 @@ public static class NetCdf3Reader
             fileLength = info.Length >= 0 ? info.Length : throw new SourceReadException(location, "the file's size is unknown");
         }
 
-        var headBytes = (options ?? new CachingRangeReaderOptions()).HeadBytes;
+        var headBytes = options.HeadBytes;
         var available = (int)Math.Min(fileLength, Math.Min(headBytes, MaxHeaderBytes));
         var buffer = new byte[available];
         if (available > 0)

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Floe.Formats.NetCdf;
+using Floe.Storage;
+using Floe.Tests.Shared;
+
+namespace Floe.Benchmarks.Formats;
+
+/// <summary>
+/// `floe bench hdf5`: turns IMERG-layout NetCDF4 files (written here by netCDF4-python in the real V07 layout) into
+/// virtual chunk references, locally and over a local HTTP server, against the peer: h5py walking every dataset's
+/// chunks the way kerchunk's SingleHdf5ToZarr does. Figures: Formats/RESULTS.md.
+/// </summary>
+public sealed class Hdf5Benchmark(TextWriter output, string workDirectory, int fileCount, int rounds)
+{
+    // kerchunk's SingleHdf5ToZarr method: h5py over a Python file object, visit every dataset, copy its
+    // attributes, filters and fill value, and ask HDF5 for every chunk's offset and size.
+    private const string PeerScript = """
+import sys, json, time, h5py, numpy as np
+paths = sys.argv[2:]
+rounds = int(sys.argv[1])
+def attrs(obj):
+    out = {}
+    for k, v in obj.attrs.items():
+        if k in ("DIMENSION_LIST", "REFERENCE_LIST"):
+            continue
+        if isinstance(v, bytes):
+            v = v.decode()
+        elif isinstance(v, np.ndarray):
+            v = v.tolist() if v.dtype.kind != "O" else [str(x) for x in v.ravel()]
+        elif isinstance(v, np.generic):
+            v = v.item()
+        out[k] = v
+    return out
+def translate(path):
+    refs = {}
+    with open(path, "rb") as f, h5py.File(f, "r") as h:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Group):
+                refs[name + "/.zattrs"] = json.dumps(attrs(obj))
+                return
+            dcpl = obj.id.get_create_plist()
+            refs[name + "/.zarray"] = json.dumps({"shape": obj.shape, "chunks": obj.chunks or obj.shape, "dtype": obj.dtype.str,
+                "fill_value": None if obj.fillvalue is None else obj.fillvalue.item() if hasattr(obj.fillvalue, "item") else obj.fillvalue,
+                "filters": [dcpl.get_filter(i)[0] for i in range(dcpl.get_nfilters())]})
+            refs[name + "/.zattrs"] = json.dumps(attrs(obj))
+            if obj.chunks is None:
+                offset = obj.id.get_offset()
+                if offset is not None:
+                    refs[name + "/0"] = [path, offset, obj.id.get_storage_size()]
+                return
+            for i in range(obj.id.get_num_chunks()):
+                info = obj.id.get_chunk_info(i)
+                key = ".".join(str(o // c) for o, c in zip(info.chunk_offset, obj.chunks))
+                refs[name + "/" + key] = [path, info.byte_offset, info.size]
+        h.visititems(visit)
+    json.dumps(refs)
+    return sum(1 for v in refs.values() if isinstance(v, list))
+translate(paths[0])
+times = []
+for _ in range(rounds):
+    for p in paths:
+        start = time.perf_counter()
+        n = translate(p)
+        times.append((time.perf_counter() - start) * 1000)
+print(json.dumps({"ms": times, "refs": n}))
+""";
+
+    public async Task<Dictionary<string, object>> RunAsync(CancellationToken cancellationToken = default)
+    {
+        output.WriteLine($"floe bench hdf5: {fileCount} IMERG-layout files × {rounds} rounds, in {workDirectory}");
+        var files = await FixturesAsync(cancellationToken);
+        var report = new Report(output);
+
+        // Floe, local files: each read opens the file afresh, as ingestion does.
+        var local = new LocalFileSource();
+        var refs = (await NetCdf4Reader.ReadVirtualAsync(local, files[0], cancellationToken: cancellationToken)).Arrays.Sum(a => a.Chunks.Count);
+        var floeMs = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var file in files)
+            {
+                var clock = Stopwatch.GetTimestamp();
+                var dataset = await NetCdf4Reader.ReadVirtualAsync(local, file, cancellationToken: cancellationToken);
+                floeMs.Add(Stopwatch.GetElapsedTime(clock).TotalMilliseconds);
+                if (dataset.Arrays.Sum(a => a.Chunks.Count) != refs)
+                {
+                    throw new InvalidOperationException($"{file}: reference count changed between reads");
+                }
+            }
+        }
+
+        // Floe over HTTP: requests and bytes per file against a local range-serving server.
+        await using var server = await RangeServer.StartAsync(Path.GetDirectoryName(files[0])!, cancellationToken);
+        using var http = new HttpClient();
+        var remote = new HttpSource(http);
+        var httpMs = new List<double>();
+        var requests = new List<double>();
+        var bytes = new List<double>();
+        foreach (var file in files)
+        {
+            var url = server.UrlOf(Path.GetFileName(file));
+            var clock = Stopwatch.GetTimestamp();
+            var dataset = await NetCdf4Reader.ReadVirtualAsync(remote, url, cancellationToken: cancellationToken);
+            httpMs.Add(Stopwatch.GetElapsedTime(clock).TotalMilliseconds);
+            requests.Add(dataset.Requests);
+            bytes.Add(dataset.BytesRead);
+        }
+
+        // The peer, in the same run.
+        var peer = RunPeer(files, rounds);
+        var peerMs = peer.GetProperty("ms").EnumerateArray().Select(e => e.GetDouble()).ToList();
+        var peerRefs = peer.GetProperty("refs").GetInt32();
+
+        var floeMedian = Report.Median(floeMs);
+        var peerMedian = Report.Median(peerMs);
+        report.Row("reader", "ms per file (median)", "files/s per core", "refs per file");
+        report.Row("floe (local file)", Report.Ms(floeMedian), Report.F(1000 / floeMedian, "0"), refs.ToString(CultureInfo.InvariantCulture));
+        report.Row("h5py, kerchunk's method (local file)", Report.Ms(peerMedian), Report.F(1000 / peerMedian, "0"), peerRefs.ToString(CultureInfo.InvariantCulture));
+        report.Row("peer / floe", Report.F(peerMedian / floeMedian, "0.0") + "×", "", "");
+        report.PrintTable("Reading one file's structure into virtual references");
+
+        report.Row("floe over HTTP", "ms per file (median)", "requests per file", "KB per file");
+        report.Row("local server", Report.Ms(Report.Median(httpMs)), Report.F(Report.Median(requests), "0"), Report.F(Report.Median(bytes) / 1024, "0"));
+        report.PrintTable("Requests against a local HTTP server (Range GETs)");
+
+        var figures = new Dictionary<string, object>
+        {
+            ["benchmark"] = "hdf5",
+            ["files"] = files.Count,
+            ["rounds"] = rounds,
+            ["refs_per_file"] = refs,
+            ["floe_ms_per_file"] = Math.Round(floeMedian, 4),
+            ["floe_files_per_second_per_core"] = Math.Round(1000 / floeMedian, 1),
+            ["peer"] = "h5py (kerchunk SingleHdf5ToZarr method)",
+            ["peer_ms_per_file"] = Math.Round(peerMedian, 3),
+            ["peer_refs_per_file"] = peerRefs,
+            ["speedup"] = Math.Round(peerMedian / floeMedian, 1),
+            ["http_requests_per_file"] = Report.Median(requests),
+            ["http_bytes_per_file"] = Report.Median(bytes),
+            ["http_ms_per_file"] = Math.Round(Report.Median(httpMs), 3),
+        };
+        report.PrintJson(figures);
+        return figures;
+    }
+
+    private async Task<List<string>> FixturesAsync(CancellationToken cancellationToken)
+    {
+        var directory = Path.Combine(workDirectory, "imerg");
+        var existing = Directory.Exists(directory) ? Directory.GetFiles(directory, "*.HDF5").Order(StringComparer.Ordinal).ToList() : [];
+        if (existing.Count >= fileCount)
+        {
+            return existing.Take(fileCount).ToList();
+        }
+
+        output.WriteLine($"writing {fileCount} IMERG-layout files with netCDF4-python ...");
+        Directory.CreateDirectory(directory);
+        var script = Path.Combine(workDirectory, "imerg.py");
+        await using (var resource = typeof(Hdf5Benchmark).Assembly.GetManifestResourceStream("imerg.py")
+            ?? throw new InvalidOperationException("imerg.py is not embedded"))
+        await using (var file = File.Create(script))
+        {
+            await resource.CopyToAsync(file, cancellationToken);
+        }
+
+        var written = Python.Run([script, directory, fileCount.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromMinutes(10));
+        return [.. written.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim())];
+    }
+
+    private static JsonElement RunPeer(List<string> files, int rounds)
+    {
+        var stdout = Python.Run(["-c", PeerScript, rounds.ToString(CultureInfo.InvariantCulture), .. files], TimeSpan.FromMinutes(10));
+        using var document = JsonDocument.Parse(stdout);
+        return document.RootElement.Clone();
+    }
+}
