@@ -29,7 +29,7 @@ internal static class ChunkIndex
         switch (layout.IndexType)
         {
             case Hdf5ChunkIndexType.BTreeV1:
-                await ReadBTreeV1Async(context, layout, grid, indexAddress, path, chunks, cancellationToken);
+                await ReadBTreeV1Async(context, layout, indexAddress, path, chunks, cancellationToken);
                 break;
             case Hdf5ChunkIndexType.SingleChunk:
                 {
@@ -49,7 +49,7 @@ internal static class ChunkIndex
                 await ReadExtensibleArrayAsync(context, layout, grid, indexAddress, path, chunks, cancellationToken);
                 break;
             case Hdf5ChunkIndexType.BTreeV2:
-                await ReadBTreeV2Async(context, layout, grid, indexAddress, path, chunks, cancellationToken);
+                await ReadBTreeV2Async(context, layout, indexAddress, path, chunks, cancellationToken);
                 break;
             default:
                 throw context.NotSupported(path, layout.IndexAddress, $"chunk index type {layout.IndexType}");
@@ -190,7 +190,7 @@ internal static class ChunkIndex
         chunks.Add(new Hdf5StoredChunk(index, context.BaseAddress + address, length, mask));
     }
 
-    private static async ValueTask ReadBTreeV1Async(Hdf5Context context, Hdf5ChunkedLayout layout, Grid grid, long root, string path,
+    private static async ValueTask ReadBTreeV1Async(Hdf5Context context, Hdf5ChunkedLayout layout, long root, string path,
         List<Hdf5StoredChunk> chunks, CancellationToken cancellationToken)
     {
         var rank = layout.ChunkShape.Length;
@@ -215,8 +215,6 @@ internal static class ChunkIndex
 
             Add(context, path, chunks, index, entry.Child, size, mask, entry.KeyOffset);
         }
-
-        _ = grid;
     }
 
     private static void ReadImplicit(Hdf5Context context, Hdf5ChunkedLayout layout, Grid grid, string path, List<Hdf5StoredChunk> chunks)
@@ -350,7 +348,7 @@ internal static class ChunkIndex
         var ranges = new List<(long, int)>();
         for (long page = 0; page < pages; page++)
         {
-            if ((bitmap[page / 8] & (0x80 >> (int)(page % 8))) != 0)
+            if (PageInitialized(bitmap, page))
             {
                 ranges.Add((dataBlock + prefix + 4 + page * pageSize, (int)pageSize));
             }
@@ -359,7 +357,7 @@ internal static class ChunkIndex
         await context.PrefetchAsync(ranges, cancellationToken);
         for (long page = 0; page < pages; page++)
         {
-            if ((bitmap[page / 8] & (0x80 >> (int)(page % 8))) == 0)
+            if (!PageInitialized(bitmap, page))
             {
                 continue;
             }
@@ -515,8 +513,8 @@ internal static class ChunkIndex
                     throw context.Error(path, ib.Offset, "extensible array data blocks are listed twice");
                 }
 
-                await ReadExtensibleDataBlockAsync(context, path, blockAddress, address, clientId, arrayOffsetSize, startIndex[u] + j * blockElements[u],
-                    blockElements[u], pageElements, null, elementSize, filtered, chunkBytes, first, maxIndexSet, grid, chunks, cancellationToken);
+                await ReadExtensibleDataBlockAsync(context, path, blockAddress, address, clientId, arrayOffsetSize,
+                    blockElements[u], pageElements, null, 0, elementSize, filtered, chunkBytes, first, maxIndexSet, grid, chunks, cancellationToken);
             }
         }
 
@@ -535,6 +533,10 @@ internal static class ChunkIndex
             var pagesPerBlock = paged ? blockElements[u] / pageElements : 0;
             var bitmapBytes = (pagesPerBlock + 7) / 8;
             var sblockSize = 4 + 1 + 1 + o + arrayOffsetSize + count * bitmapBytes + count * o + 4;
+            if (count > context.FileLength)
+            {
+                throw context.Error(path, context.BaseAddress + superAddress, $"extensible array super block {u} claims {count} data blocks");
+            }
             if (sblockSize > context.FileLength || sblockSize > int.MaxValue)
             {
                 throw context.Error(path, context.BaseAddress + superAddress, $"extensible array super block {u} of {count} data blocks does not fit in the file");
@@ -546,10 +548,10 @@ internal static class ChunkIndex
             var sbVersion = q.U8("version");
             var sbClient = q.U8("client ID");
             var sbOwner = q.Offset("header address");
-            var blockOffset = q.UInt(arrayOffsetSize, "block offset");
-            if (sbVersion != 0 || sbClient != clientId || sbOwner != address || blockOffset != (ulong)startIndex[u])
+            q.UInt(arrayOffsetSize, "block offset");
+            if (sbVersion != 0 || sbClient != clientId || sbOwner != address)
             {
-                throw q.Error($"super block (version {sbVersion}, client {sbClient}, header {sbOwner}, offset {blockOffset}) does not belong to the extensible array at {address}");
+                throw q.Error($"super block (version {sbVersion}, client {sbClient}, header {sbOwner}) does not belong to the extensible array at {address}");
             }
 
             var bitmap = q.Bytes((int)(count * bitmapBytes), "page init bitmap").ToArray();
@@ -573,15 +575,16 @@ internal static class ChunkIndex
                     throw context.Error(path, sb.Offset, "extensible array data blocks are listed twice");
                 }
 
-                var pageBitmap = paged ? bitmap.AsMemory((int)(j * bitmapBytes), (int)bitmapBytes) : (ReadOnlyMemory<byte>?)null;
-                await ReadExtensibleDataBlockAsync(context, path, addresses[j], address, clientId, arrayOffsetSize, startIndex[u] + j * blockElements[u],
-                    blockElements[u], pageElements, pageBitmap, elementSize, filtered, chunkBytes, first, maxIndexSet, grid, chunks, cancellationToken);
+                // Page i of data block j is bit j × pages + i of the super block's whole bitmap (MSB first).
+                var pageBitmap = paged ? bitmap.AsMemory() : (ReadOnlyMemory<byte>?)null;
+                await ReadExtensibleDataBlockAsync(context, path, addresses[j], address, clientId, arrayOffsetSize,
+                    blockElements[u], pageElements, pageBitmap, j * pagesPerBlock, elementSize, filtered, chunkBytes, first, maxIndexSet, grid, chunks, cancellationToken);
             }
         }
     }
 
     private static async ValueTask ReadExtensibleDataBlockAsync(Hdf5Context context, string path, long blockAddress, long headerAddress, int clientId,
-        int arrayOffsetSize, long blockOffset, long elements, long pageElements, ReadOnlyMemory<byte>? pageBitmap, int elementSize, bool filtered,
+        int arrayOffsetSize, long elements, long pageElements, ReadOnlyMemory<byte>? pageBitmap, long firstPageBit, int elementSize, bool filtered,
         long chunkBytes, long firstIndex, long maxIndexSet, Grid grid, List<Hdf5StoredChunk> chunks, CancellationToken cancellationToken)
     {
         var o = context.OffsetSize;
@@ -598,10 +601,11 @@ internal static class ChunkIndex
         var version = r.U8("version");
         var client = r.U8("client ID");
         var owner = r.Offset("header address");
-        var offset = r.UInt(arrayOffsetSize, "block offset");
-        if (version != 0 || client != clientId || owner != headerAddress || offset != (ulong)blockOffset)
+        // The block offset field is for integrity checks only (HDF5 computes it with a global data block number).
+        r.UInt(arrayOffsetSize, "block offset");
+        if (version != 0 || client != clientId || owner != headerAddress)
         {
-            throw r.Error($"data block (version {version}, client {client}, header {owner}, offset {offset}) does not belong to the extensible array at {headerAddress}");
+            throw r.Error($"data block (version {version}, client {client}, header {owner}) does not belong to the extensible array at {headerAddress}");
         }
 
         if (!paged)
@@ -627,7 +631,7 @@ internal static class ChunkIndex
         var ranges = new List<(long, int)>();
         for (long page = 0; page < pages; page++)
         {
-            if ((bitmap.Span[(int)(page / 8)] & (0x80 >> (int)(page % 8))) != 0)
+            if (PageInitialized(bitmap.Span, firstPageBit + page))
             {
                 ranges.Add((blockAddress + prefix + 4 + page * pageSize, (int)pageSize));
             }
@@ -636,7 +640,7 @@ internal static class ChunkIndex
         await context.PrefetchAsync(ranges, cancellationToken);
         for (long page = 0; page < pages; page++)
         {
-            if ((bitmap.Span[(int)(page / 8)] & (0x80 >> (int)(page % 8))) == 0)
+            if (!PageInitialized(bitmap.Span, firstPageBit + page))
             {
                 continue;
             }
@@ -658,7 +662,10 @@ internal static class ChunkIndex
         }
     }
 
-    private static async ValueTask ReadBTreeV2Async(Hdf5Context context, Hdf5ChunkedLayout layout, Grid grid, long address, string path,
+    private static bool PageInitialized(ReadOnlySpan<byte> bitmap, long bit) =>
+        bit / 8 < bitmap.Length && (bitmap[(int)(bit / 8)] & (0x80 >> (int)(bit % 8))) != 0;
+
+    private static async ValueTask ReadBTreeV2Async(Hdf5Context context, Hdf5ChunkedLayout layout, long address, string path,
         List<Hdf5StoredChunk> chunks, CancellationToken cancellationToken)
     {
         var header = await BTreeV2.ReadHeaderAsync(context, address, path, cancellationToken);
@@ -695,7 +702,5 @@ internal static class ChunkIndex
                 Add(context, path, chunks, index, chunk, size, mask, layout.IndexAddress);
             }
         }
-
-        _ = grid;
     }
 }

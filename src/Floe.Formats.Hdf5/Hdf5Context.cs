@@ -117,6 +117,18 @@ public sealed class Hdf5Context
     /// <summary>A refusal of a valid but unsupported feature at an absolute file offset.</summary>
     public Hdf5NotSupportedException NotSupported(string? objectPath, long offset, string message) => new(Location, objectPath, offset, message);
 
+    /// <summary>
+    /// The largest metadata structure (object header chunk, heap block, huge heap object) read in one piece; larger
+    /// sizes come from corrupt fields and would only exhaust memory.
+    /// </summary>
+    public const int MaxStructureBytes = 256 << 20;
+
+    /// <summary>A structure size as an int, or a format error when it is negative, larger than the file or than <see cref="MaxStructureBytes"/>.</summary>
+    public int StructureSize(long size, string? objectPath, long offset, string what) =>
+        size >= 0 && size <= MaxStructureBytes && size <= FileLength
+            ? (int)size
+            : throw Error(objectPath, offset, $"{what} of {size} bytes is larger than the file or the {MaxStructureBytes}-byte limit");
+
     /// <summary>True for the all-ones "undefined address".</summary>
     public static bool IsUndefined(long address) => address == UndefinedAddress;
 

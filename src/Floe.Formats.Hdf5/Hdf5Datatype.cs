@@ -175,7 +175,7 @@ public sealed class Hdf5Datatype
             throw r.Error($"datatype version {version} is not 1 to 5 (at byte {start})");
         }
 
-        if (size == 0 && typeClass != (int)Hdf5DatatypeClass.Reference)
+        if (size == 0)
         {
             throw r.Error("datatype size is 0");
         }

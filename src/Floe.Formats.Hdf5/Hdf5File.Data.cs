@@ -21,6 +21,18 @@ public sealed partial class Hdf5File
         return await Guard(this, dataset.Path, () => ReadDataCoreAsync(dataset, maxBytes, cancellationToken));
     }
 
+    /// <summary>
+    /// The dataset's values decoded as attribute values are (see the class remarks): one .NET value for a scalar, a
+    /// flat row-major array for a simple dataspace, null for a null dataspace. Variable-length strings and sequences
+    /// are read from the global heap, so this suits small datasets such as string coordinates.
+    /// </summary>
+    public async ValueTask<object?> ReadValuesAsync(Hdf5Dataset dataset, long maxBytes = 16 << 20, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        var data = await ReadDataAsync(dataset, maxBytes, cancellationToken);
+        return await Guard(this, dataset.Path, () => DecodeValueAsync(dataset.Datatype, dataset.Dataspace, data, -1, dataset.Path, cancellationToken));
+    }
+
     private async ValueTask<byte[]> ReadDataCoreAsync(Hdf5Dataset dataset, long maxBytes, CancellationToken cancellationToken)
     {
         var path = dataset.Path;
@@ -121,9 +133,10 @@ public sealed partial class Hdf5File
         for (var i = 0; i < chunks.Count; i++)
         {
             var chunk = chunks[i];
-            if (chunk.Length > int.MaxValue || chunk.Length > _context.FileLength)
+            // A stored chunk is at most a little larger than a raw one (filters such as Fletcher-32 add bytes).
+            if (chunk.Length > _context.FileLength || chunk.Length > chunkBytes * 2 + (1 << 20))
             {
-                throw _context.Error(path, chunk.Offset, $"chunk of {chunk.Length} bytes is larger than the file");
+                throw _context.Error(path, chunk.Offset, $"chunk of {chunk.Length} bytes is larger than the file or than a {chunkBytes}-byte chunk can encode to");
             }
 
             // Fetch the next batch of chunks together.

@@ -183,7 +183,15 @@ public sealed partial class Hdf5File
 
     private Hdf5Object? Resolve(string path, Hdf5Group relativeTo, int depth)
     {
-        if (depth > 16 || _root is null)
+        var budget = 4096;
+        return Resolve(path, relativeTo, depth, ref budget);
+    }
+
+    // Soft links may name paths through other soft links; the budget bounds the total work a hostile chain of them
+    // can cause (each level may fan out into many components).
+    private Hdf5Object? Resolve(string path, Hdf5Group relativeTo, int depth, ref int budget)
+    {
+        if (depth > 16 || _root is null || --budget < 0)
         {
             return null;
         }
@@ -207,7 +215,7 @@ public sealed partial class Hdf5File
                     current = hard.Target;
                     break;
                 case Hdf5SoftLink soft:
-                    var target = Resolve(soft.TargetPath, group, depth + 1);
+                    var target = Resolve(soft.TargetPath, group, depth + 1, ref budget);
                     if (target is null)
                     {
                         return null;
@@ -288,12 +296,16 @@ public sealed partial class Hdf5File
         else if (version <= 3)
         {
             SetSizes(ref r, r.U8("size of offsets"), r.U8("size of lengths"));
+
+            // Check the checksum before trusting any address in it.
+            var check = r;
+            check.Position = 12 + 4 * _context.OffsetSize;
+            check.Checksum(0);
             r.U8("file consistency flags");
             r.Offset("base address");
             SuperblockExtensionAddress = r.Offset("superblock extension address");
             eof = r.Offset("end of file address");
             rootAddress = r.Offset("root group object header address");
-            r.Checksum(0);
         }
         else
         {
@@ -302,10 +314,11 @@ public sealed partial class Hdf5File
 
         // HDF5 addresses count from the superblock, whatever the stored base address says.
         _context.BaseAddress = at;
-        if (eof != Hdf5Context.UndefinedAddress && eof > _context.FileLength - at)
+        // The end-of-file address is stored absolute (it includes the user block).
+        if (eof != Hdf5Context.UndefinedAddress && eof > _context.FileLength)
         {
             throw _context.Error(null, _context.FileLength,
-                $"file is truncated: the superblock says it ends at byte {at + eof} but it has {_context.FileLength} bytes");
+                $"file is truncated: the superblock says it ends at byte {eof} but it has {_context.FileLength} bytes");
         }
 
         if (rootAddress == Hdf5Context.UndefinedAddress)

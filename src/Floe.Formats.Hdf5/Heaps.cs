@@ -33,12 +33,8 @@ internal sealed class LocalHeap
         var size = r.LengthField("data segment size");
         r.LengthField("free list offset");
         var dataAddress = r.Offset("data segment address");
-        if (size > int.MaxValue || size > context.FileLength)
-        {
-            throw r.Error($"local heap data segment of {size} bytes is larger than the file");
-        }
-
-        var data = await context.ReadAsync(dataAddress, (int)size, path, "local heap data segment", cancellationToken);
+        var length = context.StructureSize(size, path, header.Offset, "local heap data segment");
+        var data = await context.ReadAsync(dataAddress, length, path, "local heap data segment", cancellationToken);
         return new LocalHeap(data.Data, data.Offset, context);
     }
 
@@ -93,22 +89,25 @@ internal sealed class GlobalHeap(Hdf5Context context)
 
         h.Skip(3, "reserved");
         var size = h.LengthField("collection size");
-        if (size < headerSize || size > int.MaxValue || size > context.FileLength)
+        if (size < headerSize)
         {
             throw h.Error($"global heap collection size {size} is invalid");
         }
 
-        var block = await context.ReadAsync(address, (int)size, path, "global heap collection", cancellationToken);
+        var block = await context.ReadAsync(address, context.StructureSize(size, path, header.Offset, "global heap collection"), path, "global heap collection", cancellationToken);
         var r = context.Cursor(block, path, "global heap collection");
-        r.Position = headerSize;
+
+        // The collection header and each object header are padded to a multiple of 8 bytes (with 4-byte lengths).
+        r.Position = Align8(headerSize);
         var objects = new Dictionary<int, (ReadOnlyMemory<byte>, long)>();
-        var objectHeader = 8 + context.LengthSize;
+        var objectHeader = Align8(8 + context.LengthSize);
         while (r.Remaining >= objectHeader)
         {
             var index = r.U16("heap object index");
             r.U16("reference count");
             r.Skip(4, "reserved");
             var objectSize = r.LengthField("object size");
+            r.Skip(objectHeader - 8 - context.LengthSize, "object header padding");
             if (index == 0)
             {
                 break;
@@ -127,6 +126,8 @@ internal sealed class GlobalHeap(Hdf5Context context)
 
         _collections[address] = objects;
     }
+
+    private static int Align8(int value) => (value + 7) & ~7;
 
     /// <summary>The object's bytes; the collection must have been loaded.</summary>
     public ReadOnlyMemory<byte> Get(long address, int index, string? path)
@@ -414,7 +415,7 @@ internal sealed class FractalHeap
             }
         }
 
-        if (offset - blockOffset < 0 || offset - blockOffset + length > blockSize || blockSize > int.MaxValue)
+        if (offset - blockOffset < 0 || offset - blockOffset + length > blockSize || blockSize > Hdf5Context.MaxStructureBytes)
         {
             throw _context.Error(path, idOffset, $"managed object at heap offset {offset} of {length} bytes does not fit its direct block");
         }
@@ -480,12 +481,8 @@ internal sealed class FractalHeap
         var indirectEntries = (long)indirectRows * TableWidth;
         var entrySize = o + (FilterLength > 0 ? _context.LengthSize + 4 : 0);
         var size = 5 + o + HeapOffsetSize + directEntries * entrySize + indirectEntries * o + 4;
-        if (size > int.MaxValue || size > _context.FileLength)
-        {
-            throw _context.Error(path, _context.BaseAddress + address, $"fractal heap indirect block of {rows} rows is larger than the file");
-        }
-
-        var block = await _context.ReadAsync(address, (int)size, path, "fractal heap indirect block", cancellationToken);
+        var length = _context.StructureSize(size, path, _context.BaseAddress + address, "fractal heap indirect block");
+        var block = await _context.ReadAsync(address, length, path, "fractal heap indirect block", cancellationToken);
         var r = _context.Cursor(block, path, "fractal heap indirect block");
         r.Signature("FHIB");
         var version = r.U8("version");
@@ -580,12 +577,7 @@ internal sealed class FractalHeap
             }
         }
 
-        if (length > int.MaxValue || length > _context.FileLength)
-        {
-            throw _context.Error(path, idOffset, $"huge object of {length} bytes is larger than the file");
-        }
-
-        var block = await _context.ReadAsync(address, (int)length, path, "huge fractal heap object", cancellationToken);
+        var block = await _context.ReadAsync(address, _context.StructureSize(length, path, idOffset, "huge fractal heap object"), path, "huge fractal heap object", cancellationToken);
         return (block.Data, block.Offset);
     }
 }

@@ -74,9 +74,9 @@ internal sealed class ObjectHeader
 
         var prefixLength = (int)Math.Min(available, 48);
         var prefix = await context.ReadAsync(address, prefixLength, path, "object header", cancellationToken);
-        var messages = new List<HeaderMessage>();
+        var messages = new List<HeaderMessage>(16);
         var chunks = new Queue<(long Address, long Length)>();
-        var visited = new HashSet<long> { address };
+        HashSet<long>? visited = null;
         int version, flags = 0;
         if (prefix.Data.Span[0] == 1)
         {
@@ -102,6 +102,7 @@ internal sealed class ObjectHeader
         while (chunks.Count > 0)
         {
             var (chunkAddress, chunkLength) = chunks.Dequeue();
+            visited ??= [address];
             if (!visited.Add(chunkAddress) || visited.Count > MaxChunks)
             {
                 throw context.Error(path, context.BaseAddress + chunkAddress, visited.Count > MaxChunks
@@ -125,9 +126,7 @@ internal sealed class ObjectHeader
     }
 
     private static int CheckedLength(Hdf5Context context, string? path, long offset, ulong length) =>
-        length <= (ulong)Math.Min(int.MaxValue, context.FileLength)
-            ? (int)length
-            : throw context.Error(path, offset, $"object header chunk of {length} bytes is larger than the file");
+        context.StructureSize(length > long.MaxValue ? -1 : (long)length, path, offset, "object header chunk");
 
     private static int ParsePrefixV2(Hdf5Context context, string? path, FieldBlock prefix, out int prefixSize, out ulong chunkSize)
     {
