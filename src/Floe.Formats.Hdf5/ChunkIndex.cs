@@ -379,17 +379,23 @@ internal static class ChunkIndex
         }
     }
 
-    private static FieldReader FixedArrayDataBlock(Hdf5Context context, FieldBlock block, string path, long headerAddress, int clientId)
+    // Fixed and extensible array blocks open alike: signature, version 0, the array's client ID and its header address.
+    private static void BlockPrefix(ref FieldReader r, string signature, string block, string array, int clientId, long headerAddress)
     {
-        var r = context.Cursor(block, path, "fixed array data block");
-        r.Signature("FADB");
+        r.Signature(signature);
         var version = r.U8("version");
         var client = r.U8("client ID");
         var owner = r.Offset("header address");
         if (version != 0 || client != clientId || owner != headerAddress)
         {
-            throw r.Error($"data block (version {version}, client {client}, header {owner}) does not belong to the fixed array at {headerAddress}");
+            throw r.Error($"{block} (version {version}, client {client}, header {owner}) does not belong to the {array} at {headerAddress}");
         }
+    }
+
+    private static FieldReader FixedArrayDataBlock(Hdf5Context context, FieldBlock block, string path, long headerAddress, int clientId)
+    {
+        var r = context.Cursor(block, path, "fixed array data block");
+        BlockPrefix(ref r, "FADB", "data block", "fixed array", clientId, headerAddress);
 
         return r;
     }
@@ -456,14 +462,7 @@ internal static class ChunkIndex
         var iblockSize = 4 + 1 + 1 + o + indexElements * elementSize + (indexDataBlocks + superBlockAddresses) * o + 4;
         var ib = await context.ReadAsync(indexBlock, iblockSize, path, "extensible array index block", cancellationToken);
         var r = context.Cursor(ib, path, "extensible array index block");
-        r.Signature("EAIB");
-        var ibVersion = r.U8("version");
-        var ibClient = r.U8("client ID");
-        var owner = r.Offset("header address");
-        if (ibVersion != 0 || ibClient != clientId || owner != address)
-        {
-            throw r.Error($"index block (version {ibVersion}, client {ibClient}, header {owner}) does not belong to the extensible array at {address}");
-        }
+        BlockPrefix(ref r, "EAIB", "index block", "extensible array", clientId, address);
 
         for (long i = 0; i < indexElements; i++)
         {
@@ -544,15 +543,8 @@ internal static class ChunkIndex
 
             var sb = await context.ReadAsync(superAddress, (int)sblockSize, path, "extensible array super block", cancellationToken);
             var q = context.Cursor(sb, path, "extensible array super block");
-            q.Signature("EASB");
-            var sbVersion = q.U8("version");
-            var sbClient = q.U8("client ID");
-            var sbOwner = q.Offset("header address");
+            BlockPrefix(ref q, "EASB", "super block", "extensible array", clientId, address);
             q.UInt(arrayOffsetSize, "block offset");
-            if (sbVersion != 0 || sbClient != clientId || sbOwner != address)
-            {
-                throw q.Error($"super block (version {sbVersion}, client {sbClient}, header {sbOwner}) does not belong to the extensible array at {address}");
-            }
 
             var bitmap = q.Bytes((int)(count * bitmapBytes), "page init bitmap").ToArray();
             var addresses = new long[count];
@@ -597,16 +589,9 @@ internal static class ChunkIndex
 
         var block = await context.ReadAsync(blockAddress, prefix + (paged ? 0 : (int)(elements * elementSize)) + 4, path, "extensible array data block", cancellationToken);
         var r = context.Cursor(block, path, "extensible array data block");
-        r.Signature("EADB");
-        var version = r.U8("version");
-        var client = r.U8("client ID");
-        var owner = r.Offset("header address");
+        BlockPrefix(ref r, "EADB", "data block", "extensible array", clientId, headerAddress);
         // The block offset field is for integrity checks only (HDF5 computes it with a global data block number).
         r.UInt(arrayOffsetSize, "block offset");
-        if (version != 0 || client != clientId || owner != headerAddress)
-        {
-            throw r.Error($"data block (version {version}, client {client}, header {owner}) does not belong to the extensible array at {headerAddress}");
-        }
 
         if (!paged)
         {

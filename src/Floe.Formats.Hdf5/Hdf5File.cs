@@ -68,21 +68,12 @@ public sealed partial class Hdf5File
     /// <summary>Opens an HDF5 file: finds the superblock and parses the object tree.</summary>
     /// <exception cref="Hdf5FormatException">The file is not valid HDF5 (the message names the file, object and byte offset).</exception>
     /// <exception cref="Hdf5NotSupportedException">The file uses a valid feature this reader does not support.</exception>
-    public static async Task<Hdf5File> OpenAsync(IByteRangeSource source, string location, CachingRangeReaderOptions? options = null,
+    public static Task<Hdf5File> OpenAsync(IByteRangeSource source, string location, CachingRangeReaderOptions? options = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(location);
-        var reader = new CachingRangeReader(source, location, options);
-        var context = new Hdf5Context(reader);
-        var file = new Hdf5File(context);
-        await Guard(file, null, async () =>
-        {
-            context.FileLength = await reader.GetLengthAsync(cancellationToken);
-            await file.LoadAsync(cancellationToken);
-            return true;
-        });
-        return file;
+        return OpenAsync(new CachingRangeReader(source, location, options), cancellationToken);
     }
 
     /// <summary>The object at an absolute path ("/" is the root), following hard and soft links; null when absent.</summary>

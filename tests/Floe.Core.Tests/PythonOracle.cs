@@ -1,8 +1,7 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Floe.Tests.Shared;
 
 namespace Floe.Core.Tests;
 
@@ -13,7 +12,6 @@ namespace Floe.Core.Tests;
 /// </summary>
 internal static class PythonOracle
 {
-    public const string Python = "/usr/bin/python3";
     private const string InstallHint =
         "The numcodecs oracle needs Debian's python3 with numcodecs: apt-get install -y python3-numcodecs python3-numpy zstd";
 
@@ -94,33 +92,7 @@ for line in sys.stdin:
     /// <summary>Runs every request in one python process; each answer is the output bytes or an "ERR …" message.</summary>
     public static IReadOnlyList<(byte[]? Output, string? Error)> Run(IReadOnlyList<Request> requests)
     {
-        if (!File.Exists(Python))
-        {
-            Assert.Fail($"{Python} not found. {InstallHint}");
-        }
-
-        var start = new ProcessStartInfo(Python)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardInputEncoding = new UTF8Encoding(false),
-        };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(Script);
-
-        Process process;
-        try
-        {
-            process = Process.Start(start)!;
-        }
-        catch (Win32Exception ex)
-        {
-            Assert.Fail($"Could not start {Python}: {ex.Message}. {InstallHint}");
-            throw;
-        }
-
+        var process = OraclePython.Start(Script, redirectInput: true);
         using (process)
         {
             // Read while writing: python answers line by line and would block on a full stdout pipe.

@@ -20,35 +20,7 @@ internal static class OraclePython
 
     public static string Run(string script, TimeSpan timeout, params string[] arguments)
     {
-        if (!File.Exists(Python))
-        {
-            Assert.Fail($"{Python} not found. {InstallHint}");
-        }
-
-        var start = new ProcessStartInfo(Python)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(script);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(start)!;
-        }
-        catch (Win32Exception ex)
-        {
-            Assert.Fail($"Could not start {Python}: {ex.Message}. {InstallHint}");
-            throw;
-        }
-
+        var process = Start(script, redirectInput: false, arguments);
         using (process)
         {
             var stdout = process.StandardOutput.ReadToEndAsync();
@@ -67,6 +39,44 @@ internal static class OraclePython
             }
 
             return stdout.Result;
+        }
+    }
+
+    /// <summary>Starts <paramref name="script"/> with stdout and stderr (and optionally stdin) redirected; a missing interpreter fails the test.</summary>
+    public static Process Start(string script, bool redirectInput, params string[] arguments)
+    {
+        if (!File.Exists(Python))
+        {
+            Assert.Fail($"{Python} not found. {InstallHint}");
+        }
+
+        var start = new ProcessStartInfo(Python)
+        {
+            RedirectStandardInput = redirectInput,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (redirectInput)
+        {
+            start.StandardInputEncoding = new System.Text.UTF8Encoding(false);
+        }
+
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(script);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            return Process.Start(start)!;
+        }
+        catch (Win32Exception ex)
+        {
+            Assert.Fail($"Could not start {Python}: {ex.Message}. {InstallHint}");
+            throw;
         }
     }
 
