@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Oracles the tests call: numcodecs (codec byte formats) from Debian's python3, the zstd command.
-packages=(python3-numcodecs python3-numpy zstd python3-h5py python3-netcdf4 hdf5-tools netcdf-bin)
+# Oracles the tests call: Debian's python3 with numcodecs, h5py and netCDF4, the zstd command, hdf5 and netCDF tools, nginx.
+packages=(python3-numcodecs python3-numpy zstd python3-h5py python3-netcdf4 hdf5-tools netcdf-bin nginx-light)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

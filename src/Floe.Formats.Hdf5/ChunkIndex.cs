@@ -8,6 +8,26 @@ internal static class ChunkIndex
     /// <summary>Chunks one dataset may list at most; more is treated as corrupt.</summary>
     public const long MaxChunks = 1L << 26;
 
+    /// <summary>Bytes worth fetching at the index address before reading the index: its root node or header; 0 when nothing is stored there.</summary>
+    public static int RootBytes(Hdf5Context context, Hdf5ChunkedLayout layout)
+    {
+        if (layout.IndexAddress == Hdf5Context.UndefinedAddress)
+        {
+            return 0;
+        }
+
+        var o = context.OffsetSize;
+        return layout.IndexType switch
+        {
+            // A full node: header, 2K + 1 keys (size, mask, rank + 1 offsets) and 2K children.
+            Hdf5ChunkIndexType.BTreeV1 => 8 + (2 * o) + ((2 * context.ChunkBTreeK + 1) * (8 + 8 * (layout.ChunkShape.Length + 1))) + (2 * context.ChunkBTreeK * o),
+            // The single chunk and implicit indexes have no structure to read.
+            Hdf5ChunkIndexType.SingleChunk or Hdf5ChunkIndexType.Implicit => 0,
+            // Fixed array, extensible array and v2 B-tree headers are small; their blocks are read after them.
+            _ => 512,
+        };
+    }
+
     public static async ValueTask<List<Hdf5StoredChunk>> ReadAsync(Hdf5Context context, Hdf5Dataset dataset, Hdf5ChunkedLayout layout, CancellationToken cancellationToken)
     {
         var path = dataset.Path;

@@ -138,6 +138,7 @@ public static class FileInspector
         ["format"] = dataset.Format,
         ["size"] = size,
         ["requests"] = dataset.Requests,
+        ["round_trips"] = dataset.RoundTrips,
         ["bytes_read"] = dataset.BytesRead,
         ["groups"] = groups,
         ["arrays"] = arrays,

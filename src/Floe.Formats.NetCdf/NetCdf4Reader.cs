@@ -41,6 +41,7 @@ public static class NetCdf4Reader
         var skipped = new List<SkippedObject>();
         var isNetCdf4 = file.Root.Attribute("_NCProperties") is not null;
         var dimensionLengths = DimensionLengths(file);
+        await file.PrefetchChunkIndexesAsync(file.Walk().OfType<Hdf5Dataset>(), cancellationToken);
 
         foreach (var node in file.Walk())
         {
@@ -83,7 +84,8 @@ public static class NetCdf4Reader
         }
 
         return new VirtualDataset(file.Location, file.Source, isNetCdf4 ? "netcdf4" : "hdf5", groups, arrays, skipped,
-            file.RequestCount, file.BytesRead);
+            file.RequestCount, file.BytesRead)
+        { RoundTrips = file.RoundTrips };
     }
 
     private static async Task<VirtualArray?> MapDatasetAsync(

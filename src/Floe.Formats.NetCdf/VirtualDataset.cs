@@ -25,7 +25,11 @@ public sealed record VirtualDataset(
     IReadOnlyList<VirtualArray> Arrays,
     IReadOnlyList<SkippedObject> Skipped,
     int Requests,
-    long BytesRead);
+    long BytesRead)
+{
+    /// <summary>Times the reader waited on the source; requests sent together count once.</summary>
+    public int RoundTrips { get; init; }
+}
 
 /// <summary>A group: its absolute path ("/" for the root) and its attributes as Zarr attributes.</summary>
 public sealed record VirtualGroup(string Path, JsonObject Attributes);

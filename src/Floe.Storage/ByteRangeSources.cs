@@ -56,6 +56,9 @@ public sealed class ByteRangeSources : IByteRangeSource
     public ValueTask<SourceRead> ReadUpToAsync(string location, long offset, int maxLength, CancellationToken cancellationToken = default) =>
         Resolve(location).ReadUpToAsync(location, offset, maxLength, cancellationToken);
 
+    public ValueTask<SourceMultiRead> ReadManyAsync(string location, IReadOnlyList<(long Offset, int Length)> ranges, CancellationToken cancellationToken = default) =>
+        Resolve(location).ReadManyAsync(location, ranges, cancellationToken);
+
     private IByteRangeSource? Find(string location)
     {
         ArgumentNullException.ThrowIfNull(location);

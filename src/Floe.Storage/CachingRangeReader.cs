@@ -19,7 +19,8 @@ public sealed record CachingRangeReaderOptions
 /// <summary>
 /// Reads one file's metadata through a byte-range source with few requests: the first read fetches the file's
 /// head, a miss fetches an aligned block, ranges asked for together are merged across small gaps, and everything
-/// fetched is kept, so neighbouring small reads cost nothing. Counts requests and bytes.
+/// fetched is kept, so neighbouring small reads cost nothing. Ranges too far apart to merge are fetched together
+/// (<see cref="IByteRangeSource.ReadManyAsync"/>). Counts requests, round trips and bytes.
 /// </summary>
 /// <remarks>Serves one parse at a time: calls must not overlap.</remarks>
 public sealed class CachingRangeReader
@@ -54,6 +55,9 @@ public sealed class CachingRangeReader
 
     /// <summary>Requests sent to the source.</summary>
     public int RequestCount { get; private set; }
+
+    /// <summary>Times the reader waited on the source; ranges fetched together count once however many requests they took.</summary>
+    public int RoundTrips { get; private set; }
 
     /// <summary>Bytes fetched from the source.</summary>
     public long BytesFetched { get; private set; }
@@ -144,6 +148,7 @@ public sealed class CachingRangeReader
     private async ValueTask FetchHeadAsync(CancellationToken cancellationToken)
     {
         var read = await _source.ReadUpToAsync(Location, 0, _options.HeadBytes, cancellationToken);
+        RoundTrips++;
         Count(read);
         if (read.Data.Length > 0)
         {
@@ -187,6 +192,7 @@ public sealed class CachingRangeReader
             }
         }
 
+        var fetches = new List<(long Offset, int Length)>();
         foreach (var (start, wantedEnd) in wanted)
         {
             // A cached prefix is not fetched again; what remains still fetches at least to the next block boundary.
@@ -209,8 +215,33 @@ public sealed class CachingRangeReader
             }
 
             var length = checked((int)(end - from));
+            fetches.Add((from, fileLength >= 0 ? (int)Math.Min(length, fileLength - from) : length));
+        }
+
+        if (fetches.Count == 0)
+        {
+            return;
+        }
+
+        RoundTrips++;
+        if (fetches.Count > 1 && fileLength >= 0)
+        {
+            // Far-apart ranges go out together: one multi-range request where the source supports it.
+            var many = await _source.ReadManyAsync(Location, fetches, cancellationToken);
+            RequestCount += many.Requests;
+            for (var i = 0; i < fetches.Count; i++)
+            {
+                BytesFetched += many.Data[i].Length;
+                Insert(fetches[i].Offset, Owned(many.Data[i]));
+            }
+
+            return;
+        }
+
+        foreach (var (from, length) in fetches)
+        {
             var read = fileLength >= 0
-                ? await _source.ReadAsync(Location, from, (int)Math.Min(length, fileLength - from), cancellationToken)
+                ? await _source.ReadAsync(Location, from, length, cancellationToken)
                 : await _source.ReadUpToAsync(Location, from, length, cancellationToken);
             Count(read);
             if (read.Data.Length > 0)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 
@@ -13,15 +14,31 @@ namespace Floe.Storage;
 /// end of the requested range (then the connection is dropped), and only when that is at most
 /// <see cref="MaxIgnoredRangeBytes"/>; beyond that the read fails rather than download a huge file per range.
 /// A read's <see cref="SourceInfo.Length"/> is -1 when the server does not report the total ("bytes a-b/*").
+/// <para>
+/// <see cref="ReadManyAsync"/> asks for several ranges in one GET ("Range: bytes=a-b,c-d"); servers that support
+/// it (nginx, Apache, most HTTP file servers) answer with a multipart/byteranges body. Object stores (S3, Azure
+/// Blob, GCS) and ASP.NET's file results do not: they answer 200 with the whole file, which is dropped unread, and
+/// the ranges are then read one GET each, all at once. Such a host is remembered and later calls go straight to
+/// single-range GETs.
+/// </para>
 /// </remarks>
 public sealed class HttpSource(HttpClient http) : IByteRangeSource
 {
     private readonly HttpClient _http = http ?? throw new ArgumentNullException(nameof(http));
+
+    // Hosts (scheme://host:port) seen ignoring multi-range requests.
+    private readonly ConcurrentDictionary<string, bool> _singleRangeHosts = new(StringComparer.OrdinalIgnoreCase);
     private long _requests;
     private long _bytes;
 
     /// <summary>The most bytes read from a 200 response that ignored Range (up to the end of the range). Default 64 MiB.</summary>
     public long MaxIgnoredRangeBytes { get; init; } = 64L << 20;
+
+    /// <summary>Ranges asked for in one multi-range GET at most; more are split across several. Default 64.</summary>
+    public int MaxRangesPerRequest { get; init; } = 64;
+
+    /// <summary>Whether <see cref="ReadManyAsync"/> tries multi-range GETs at all. Default true.</summary>
+    public bool UseMultipleRanges { get; init; } = true;
 
     /// <summary>HTTP requests sent, including HEADs and failed ones.</summary>
     public long RequestCount => Interlocked.Read(ref _requests);
@@ -160,6 +177,164 @@ public sealed class HttpSource(HttpClient http) : IByteRangeSource
                 return await ReadIgnoredRangeAsync(response, location, offset, available, cancellationToken);
             default:
                 throw StatusError(location, response, $"GET bytes={offset}-{last}");
+        }
+    }
+
+    public async ValueTask<SourceMultiRead> ReadManyAsync(string location, IReadOnlyList<(long Offset, int Length)> ranges, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ranges);
+        ArgumentOutOfRangeException.ThrowIfZero(ranges.Count, nameof(ranges));
+        foreach (var (offset, length) in ranges)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(offset, nameof(ranges));
+            ArgumentOutOfRangeException.ThrowIfNegative(length, nameof(ranges));
+        }
+
+        var uri = ToUri(location);
+        var host = uri.GetLeftPart(UriPartial.Authority);
+        var data = new ReadOnlyMemory<byte>[ranges.Count];
+        var done = new bool[ranges.Count];
+        SourceInfo? info = null;
+        var requests = 0;
+        if (ranges.Count > 1 && UseMultipleRanges && !_singleRangeHosts.ContainsKey(host))
+        {
+            for (var first = 0; first < ranges.Count; first += MaxRangesPerRequest)
+            {
+                var batch = Enumerable.Range(first, Math.Min(MaxRangesPerRequest, ranges.Count - first)).Where(i => ranges[i].Length > 0).ToList();
+                if (batch.Count < 2)
+                {
+                    continue;
+                }
+
+                requests++;
+                var parts = await ReadMultipleRangesAsync(uri, location, [.. batch.Select(i => ranges[i])], cancellationToken);
+                if (parts is null)
+                {
+                    _singleRangeHosts[host] = true;
+                    break;
+                }
+
+                foreach (var i in batch)
+                {
+                    var (offset, length) = ranges[i];
+                    foreach (var part in parts.Value.Parts)
+                    {
+                        if (offset >= part.From && offset + length <= part.From + part.Data.Length)
+                        {
+                            data[i] = part.Data.AsMemory((int)(offset - part.From), length);
+                            done[i] = true;
+                            info ??= parts.Value.Info;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+
+        // Whatever a multi-range answer did not cover (or every range, where the server does not do them).
+        var rest = Enumerable.Range(0, ranges.Count).Where(i => !done[i]).ToList();
+        var reads = await Task.WhenAll(rest.Select(i => ReadAsync(location, ranges[i].Offset, ranges[i].Length, cancellationToken).AsTask()));
+        for (var k = 0; k < rest.Count; k++)
+        {
+            data[rest[k]] = reads[k].Data;
+            info ??= reads[k].Info;
+        }
+
+        return new SourceMultiRead(data, info!, requests + rest.Count);
+    }
+
+    // One GET for several ranges: the parts the server sent (a multipart/byteranges body, or one part where it merged
+    // the ranges into one), or null where it ignored the request (200 with the whole file, whose body is not read).
+    private async Task<(List<(long From, byte[] Data)> Parts, SourceInfo Info)?> ReadMultipleRangesAsync(
+        Uri uri, string location, List<(long Offset, int Length)> ranges, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        var header = new RangeHeaderValue();
+        foreach (var (offset, length) in ranges)
+        {
+            header.Ranges.Add(new RangeItemHeaderValue(offset, offset + length - 1));
+        }
+
+        request.Headers.Range = header;
+        using var response = await SendAsync(request, location, cancellationToken);
+        var description = $"GET {header}";
+        switch (response.StatusCode)
+        {
+            case HttpStatusCode.NotFound or HttpStatusCode.Gone:
+                throw new SourceNotFoundException(location);
+            case HttpStatusCode.OK:
+                return null;
+            case HttpStatusCode.PartialContent:
+                break;
+            case HttpStatusCode.RequestedRangeNotSatisfiable:
+                // Some range lies past the end; the single reads that follow name it.
+                return ([], InfoOf(response, response.Content.Headers.ContentRange?.Length ?? -1));
+            default:
+                throw StatusError(location, response, description);
+        }
+
+        var headers = response.Content.Headers;
+        var limit = ranges.Sum(r => (long)r.Length) + (ranges.Count * 1024L) + (64 << 10);
+        if (headers.ContentType is { MediaType: "multipart/byteranges" } type)
+        {
+            var boundary = type.Parameters.FirstOrDefault(p => string.Equals(p.Name, "boundary", StringComparison.OrdinalIgnoreCase))?.Value?.Trim('"');
+            if (string.IsNullOrEmpty(boundary))
+            {
+                throw new SourceReadException(location, $"multipart/byteranges answer to {description} has no boundary");
+            }
+
+            var body = await ReadWholeBodyAsync(response, location, Math.Min(limit, MaxIgnoredRangeBytes), cancellationToken);
+            var (parts, total) = MultipartByteRanges.Parse(body, boundary, location);
+            return (parts, InfoOf(response, total));
+        }
+
+        // The server merged the ranges into one part.
+        if (headers.ContentRange is not { HasRange: true, From: { } from, To: { } to } range || to < from)
+        {
+            throw new SourceReadException(location, $"206 with Content-Range \"{headers.ContentRange}\" for {description}");
+        }
+
+        var span = to - from + 1;
+        if (span > MaxIgnoredRangeBytes)
+        {
+            throw new SourceReadException(location, $"206 for {description} is {span} bytes, more than the {MaxIgnoredRangeBytes} allowed");
+        }
+
+        var single = await ReadBodyAsync(response, location, skip: 0, (int)span, from, cancellationToken);
+        return ([(from, single)], InfoOf(response, range.Length ?? -1));
+    }
+
+    private async Task<byte[]> ReadWholeBodyAsync(HttpResponseMessage response, string location, long limit, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            using var buffer = new MemoryStream();
+            var scratch = new byte[81920];
+            int read;
+            while ((read = await body.ReadAsync(scratch, cancellationToken)) > 0)
+            {
+                Interlocked.Add(ref _bytes, read);
+                buffer.Write(scratch, 0, read);
+                if (buffer.Length > limit)
+                {
+                    throw new SourceReadException(location, $"multipart/byteranges answer is longer than the {limit} bytes expected");
+                }
+            }
+
+            return buffer.ToArray();
+        }
+        catch (IOException ex)
+        {
+            throw new SourceReadException(location, $"connection failed reading a multi-range answer: {ex.Message}", ex);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new SourceReadException(location, $"connection failed reading a multi-range answer: {ex.Message}", ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new SourceReadException(location, "timed out reading a multi-range answer", ex);
         }
     }
 

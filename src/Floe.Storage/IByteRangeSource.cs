@@ -26,6 +26,19 @@ public interface IByteRangeSource
     /// <see cref="SourceReadException"/>.
     /// </summary>
     ValueTask<SourceRead> ReadUpToAsync(string location, long offset, int maxLength, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reads several ranges of one file, each exactly as <see cref="ReadAsync"/> would, with as few requests as the
+    /// source allows (over HTTP, one multi-range GET where the server supports it). The default sends one read per
+    /// range, all at once, so the caller waits one round trip either way.
+    /// </summary>
+    async ValueTask<SourceMultiRead> ReadManyAsync(string location, IReadOnlyList<(long Offset, int Length)> ranges, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ranges);
+        ArgumentOutOfRangeException.ThrowIfZero(ranges.Count, nameof(ranges));
+        var reads = await Task.WhenAll(ranges.Select(r => ReadAsync(location, r.Offset, r.Length, cancellationToken).AsTask()));
+        return new SourceMultiRead([.. reads.Select(r => r.Data)], reads[0].Info, reads.Length);
+    }
 }
 
 /// <summary>A file's size and the version markers a reader can check: an etag and/or a last-modified time.</summary>
@@ -33,6 +46,9 @@ public sealed record SourceInfo(long Length, string? Etag, DateTimeOffset? LastM
 
 /// <summary>Bytes read from a source and the version they were read from.</summary>
 public sealed record SourceRead(ReadOnlyMemory<byte> Data, SourceInfo Info);
+
+/// <summary>Bytes of several ranges, in the order asked for, the version they were read from and the requests it took.</summary>
+public sealed record SourceMultiRead(IReadOnlyList<ReadOnlyMemory<byte>> Data, SourceInfo Info, int Requests);
 
 /// <summary>A byte-range read failed; the message names the location.</summary>
 public class SourceReadException(string location, string message, Exception? inner = null)

@@ -29,5 +29,7 @@ public sealed class Hdf5BenchmarkTests : IDisposable
         Assert.Equal(root.GetProperty("peer_refs_per_file").GetInt32(), root.GetProperty("refs_per_file").GetInt32());
         Assert.Equal(99, root.GetProperty("refs_per_file").GetInt32());
         Assert.InRange(root.GetProperty("http_requests_per_file").GetDouble(), 1, 8);
+        Assert.Equal(4, root.GetProperty("http_multi_range_requests_per_file").GetDouble());
+        Assert.Equal(4, root.GetProperty("http_round_trips_per_file").GetDouble());
     }
 }

@@ -34,6 +34,12 @@ internal sealed partial class TestHttpServer : IAsyncDisposable
     /// <summary>Answer every GET with 200 and the whole file, as servers without range support do.</summary>
     public bool IgnoreRange { get; set; }
 
+    /// <summary>
+    /// Answers a GET for several ranges ("bytes=a-b,c-d") with 206 and the headers and body this returns for the
+    /// file's content; unset, such a GET gets the whole file (200), as from S3.
+    /// </summary>
+    public Func<byte[], (List<string> Headers, byte[] Body)>? AnswerMultipleRanges { get; set; }
+
     /// <summary>Answer HEAD with 405 Method Not Allowed.</summary>
     public bool RefuseHead { get; set; }
 
@@ -139,6 +145,13 @@ internal sealed partial class TestHttpServer : IAsyncDisposable
             }
 
             await WriteAsync(stream, 200, "OK", headers, [], content.Length);
+            return;
+        }
+
+        if (range is not null && range.Contains(',', StringComparison.Ordinal) && AnswerMultipleRanges is { } answer)
+        {
+            var (extra, multipart) = answer(content);
+            await WriteAsync(stream, 206, "Partial Content", [.. headers, .. extra], multipart, multipart.Length);
             return;
         }
 

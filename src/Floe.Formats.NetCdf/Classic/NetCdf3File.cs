@@ -66,6 +66,9 @@ public sealed class NetCdf3File
     /// <summary>Bytes fetched while reading the header and the bytes of tiny variables.</summary>
     public required long BytesRead { get; init; }
 
+    /// <summary>Times the reader waited on the source (requests sent together count once).</summary>
+    public int RoundTrips { get; init; }
+
     /// <summary>The record (unlimited) dimension, if the file has one.</summary>
     public NetCdf3Dimension? RecordDimension => Dimensions.FirstOrDefault(d => d.IsRecord);
 

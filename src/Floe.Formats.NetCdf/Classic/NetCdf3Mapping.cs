@@ -51,7 +51,10 @@ public static class NetCdf3Mapping
         }
 
         return new VirtualDataset(
-            file.Location, file.Source, file.Format, [new VirtualGroup("/", Attributes(file.Attributes))], arrays, skipped, file.Requests, file.BytesRead);
+            file.Location, file.Source, file.Format, [new VirtualGroup("/", Attributes(file.Attributes))], arrays, skipped, file.Requests, file.BytesRead)
+        {
+            RoundTrips = file.RoundTrips,
+        };
     }
 
     private static VirtualArray MapVariable(NetCdf3Variable variable, string path, long chunkBytes)

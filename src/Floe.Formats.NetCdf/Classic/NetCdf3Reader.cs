@@ -90,6 +90,7 @@ public static class NetCdf3Reader
             Variables = variables,
             Requests = reader.RequestCount + extraRequests,
             BytesRead = reader.BytesFetched,
+            RoundTrips = reader.RoundTrips + extraRequests,
         };
     }
 
