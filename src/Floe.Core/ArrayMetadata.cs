@@ -354,7 +354,7 @@ public sealed record ArrayMetadata(
         }
     }
 
-    private static List<CodecSpec> ReadCodecs(JsonElement json)
+    internal static List<CodecSpec> ReadCodecs(JsonElement json)
     {
         if (json.ValueKind != JsonValueKind.Array)
         {

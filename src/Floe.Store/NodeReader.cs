@@ -61,8 +61,16 @@ public abstract class NodeReader(Repository repository)
     public async Task<byte[]> ReadChunkAsync(string arrayPath, long[] chunkCoords, CancellationToken cancellationToken = default)
     {
         var metadata = GetArrayMetadata(arrayPath);
-        var stored = await ReadChunkBytesAsync(arrayPath, chunkCoords, cancellationToken);
-        return Decode(NodePath.Normalize(arrayPath), metadata, stored, chunkCoords);
+        var path = NodePath.Normalize(arrayPath);
+        var chunkRef = await GetChunkRefAsync(path, chunkCoords, cancellationToken);
+        if (chunkRef is null)
+        {
+            return Decode(path, metadata, null, chunkCoords);
+        }
+
+        var stored = await Repository.FetchChunkAsync(path, chunkRef, cancellationToken);
+        // A chunk stored with its own codecs (its source file's packing, say) decodes with them.
+        return Decode(path, chunkRef.Codecs?.Apply(metadata) ?? metadata, stored, chunkCoords);
     }
 
     /// <summary>

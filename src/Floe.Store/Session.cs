@@ -11,6 +11,7 @@ namespace Floe.Store;
 /// </summary>
 public sealed class Session : NodeReader
 {
+    private readonly Dictionary<(string Path, string Codecs), ArrayMetadata> _checkedCodecs = [];
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Node?> _nodes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _created = new(StringComparer.Ordinal);
@@ -691,6 +692,11 @@ public sealed class Session : NodeReader
     {
         var node = GetArrayNode(arrayPath);
         CheckCoords(node.Path, node.ArrayMetadata, chunkCoords);
+        if (chunkRef?.Codecs is { } codecs)
+        {
+            CheckCodecs(node.Path, node.ArrayMetadata, codecs);
+        }
+
         lock (_lock)
         {
             if (!_arrays.TryGetValue(node.Path, out var pending))
@@ -699,6 +705,33 @@ public sealed class Session : NodeReader
             }
 
             pending.Set((long[])chunkCoords.Clone(), chunkRef);
+        }
+    }
+
+    // A chunk's own codecs must decode to the array's data type and chunk shape; each distinct list is checked once
+    // per array metadata (ingestion sets the same list on every chunk of a file).
+    private void CheckCodecs(string path, ArrayMetadata metadata, ChunkCodecs codecs)
+    {
+        lock (_lock)
+        {
+            if (_checkedCodecs.TryGetValue((path, codecs.Json), out var checkedAgainst) && ReferenceEquals(checkedAgainst, metadata))
+            {
+                return;
+            }
+        }
+
+        try
+        {
+            _ = CodecPipeline.Create(codecs.Apply(metadata));
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or CodecException)
+        {
+            throw new ArgumentException($"array '{path}': the chunk's own codecs {codecs.Json} do not decode to its {metadata.DataType} chunks: {ex.Message}", ex);
+        }
+
+        lock (_lock)
+        {
+            _checkedCodecs[(path, codecs.Json)] = metadata;
         }
     }
 

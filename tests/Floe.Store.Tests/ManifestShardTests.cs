@@ -195,6 +195,71 @@ public sealed class ManifestShardTests
     }
 
     [Fact]
+    public void Chunks_with_their_own_codecs_round_trip_and_each_list_is_stored_once()
+    {
+        var packed = (double scale) => ChunkCodecs.From(
+        [
+            new Floe.Core.CodecSpec("cf_scale_offset", new System.Text.Json.Nodes.JsonObject { ["packed_type"] = "int16", ["scale_factor"] = scale }),
+            new Floe.Core.CodecSpec("bytes", new System.Text.Json.Nodes.JsonObject { ["endian"] = "big" }),
+        ]);
+        var refs = new ChunkRef[]
+        {
+            new VirtualChunkRef("/era5/2020/01/01.nc", 100, 10) { Codecs = packed(0.5) },
+            new VirtualChunkRef("/era5/2020/01/01.nc", 110, 10) { Codecs = packed(0.5) },
+            new VirtualChunkRef("/era5/2020/01/02.nc", 100, 10), // the array's codecs
+            new InlineChunkRef(new byte[] { 1, 2 }) { Codecs = packed(0.25) },
+        };
+        var shard = new ManifestShard([0], [8], [0, 1, 2, 5], refs);
+
+        var decoded = RoundTrip(shard);
+        AssertSameShard(shard, decoded);
+        Assert.Null(decoded.RefAt(2).Codecs);
+        Assert.Equal(packed(0.25), decoded.RefAt(3).Codecs);
+
+        // The table (tag 11) holds the two distinct lists once each; the indexes (tag 12) are [1, 1, 0, 2].
+        var payload = Envelope.Open(Key, ObjectType.ManifestShard, shard.Encode());
+        var table = packed(0.5).Json;
+        Assert.Equal(1, CountOccurrences(payload, System.Text.Encoding.UTF8.GetBytes(table)));
+        Assert.EndsWith(Convert.ToHexString(Hex("0C 05 01 01 01 00 02")), Convert.ToHexString(payload), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("01 00 04 01  01 02 01 00  02 01 01  09 02 01 00  0A 00  0B 02 01 00", "codec list 0")]
+    [InlineData("01 00 04 01  01 02 01 00  02 01 01  09 02 01 00  0A 00  0B 04 01 02 5B 5D", "empty")]
+    [InlineData("01 00 04 01  01 02 01 00  02 01 01  09 02 01 00  0A 00  0B 04 01 02 7B 7D", "codec list 0")]
+    [InlineData("01 00 04 01  01 02 01 00  02 01 01  09 02 01 00  0A 00  0C 02 01 01", "codec table without codec indexes")]
+    public void Malformed_codec_columns_are_corrupt(string payloadHex, string detail)
+    {
+        var ex = Record.Exception(() => ManifestShard.Decode(Key, Seal(payloadHex)));
+
+        var corrupt = Assert.IsType<CorruptObjectException>(ex);
+        Assert.Contains(detail, corrupt.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_codec_index_beyond_the_table_is_corrupt()
+    {
+        var list = System.Text.Encoding.UTF8.GetBytes("[{\"name\":\"bytes\"}]");
+        var table = $"0B {list.Length + 2:X2} 01 {list.Length:X2} {Convert.ToHexString(list)}";
+        var ex = Record.Exception(() => ManifestShard.Decode(Key, Seal($"01 00 04 01  01 02 01 00  02 01 01  09 02 01 00  0A 00  {table}  0C 02 01 02")));
+
+        Assert.Contains("names codec list 2 of 1", Assert.IsType<CorruptObjectException>(ex).Message, StringComparison.Ordinal);
+    }
+
+    private static int CountOccurrences(byte[] haystack, byte[] needle)
+    {
+        var count = 0;
+        for (var at = haystack.AsSpan().IndexOf(needle); at >= 0;)
+        {
+            count++;
+            var next = haystack.AsSpan(at + 1).IndexOf(needle);
+            at = next < 0 ? -1 : at + 1 + next;
+        }
+
+        return count;
+    }
+
+    [Fact]
     public void A_native_shard_stores_ids_then_lengths()
     {
         var id = ObjectId.NewId();
@@ -251,7 +316,7 @@ public sealed class ManifestShardTests
     private static byte[] Seal(string payloadHex) => Envelope.Seal(ObjectType.ManifestShard, Hex(payloadHex), compress: true);
 
     [Theory]
-    [InlineData("01 00 04 01  01 02 01 00  02 01 01  0B 00", "unknown column tag 11")]
+    [InlineData("01 00 04 01  01 02 01 00  02 01 01  0D 00", "unknown column tag 13")]
     [InlineData("01 00 04 01  02 01 01  01 02 01 00  09 02 01 00  0A 00", "out of order")]
     [InlineData("01 00 04 01  01 02 01 00  01 02 01 00", "out of order")]
     [InlineData("01 00 04 01  01 02 01 00", "missing the positions or kinds column")]

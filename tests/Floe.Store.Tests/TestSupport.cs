@@ -63,6 +63,17 @@ internal static class TestData
         return values;
     }
 
+    public static double[] Float64Values(ReadOnlySpan<byte> bytes)
+    {
+        var values = new double[bytes.Length / 8];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[(i * 8)..]);
+        }
+
+        return values;
+    }
+
     /// <summary>A whole int32 chunk of <paramref name="elements"/> values all equal to <paramref name="value"/>.</summary>
     public static byte[] FilledInt32Chunk(int elements, int value) => Int32Bytes(Enumerable.Repeat(value, elements).ToArray());
 

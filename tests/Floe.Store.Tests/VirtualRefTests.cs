@@ -198,6 +198,48 @@ public sealed class VirtualRefTests : IDisposable
         Assert.Contains("[2]", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Chunks_with_their_own_packing_decode_each_with_it_after_commit()
+    {
+        // Two "files" of big-endian int16 values, each packed with its own scale and offset, in one float64 array.
+        short[] raw = [-3, 0, 7, 100];
+        var bytes = raw.SelectMany(v => new[] { (byte)(v >> 8), (byte)v }).ToArray();
+        var path = WriteFile("packed.bin", [.. bytes, .. bytes]);
+        var repository = await TestData.NewMemoryRepositoryAsync();
+        var session = await repository.WritableSessionAsync();
+        var arrayCodecs = Packed(1, 0);
+        session.CreateArray("/tp", Core.ArrayMetadata.Create([8], Core.DataType.Float64, [4], arrayCodecs));
+
+        session.SetChunkRef("/tp", [0], new VirtualChunkRef(path, 0, 8) { Codecs = ChunkCodecs.From(Packed(0.5, 10)) });
+        session.SetChunkRef("/tp", [1], new VirtualChunkRef(path, 8, 8) { Codecs = ChunkCodecs.From(Packed(0.001, -2)) });
+        await session.CommitAsync("two files, two packings");
+
+        var reader = await (await Repository.OpenAsync(repository.Store)).ReadOnlyAsync("main");
+        var values = TestData.Float64Values(await reader.ReadRegionAsync("/tp", [0], [8]));
+        Assert.Equal(raw.Select(v => (v * 0.5) + 10).Concat(raw.Select(v => (v * 0.001) - 2)), values);
+    }
+
+    [Fact]
+    public async Task A_chunk_whose_own_codecs_do_not_form_a_pipeline_is_refused_naming_the_array()
+    {
+        var repository = await TestData.NewMemoryRepositoryAsync();
+        var session = await repository.WritableSessionAsync();
+        session.CreateArray("/tp", Core.ArrayMetadata.Create([8], Core.DataType.Float64, [4], Packed(1, 0)));
+
+        var ex = Assert.Throws<ArgumentException>(() => session.SetChunkRef("/tp", [0],
+            new VirtualChunkRef("/x", 0, 8) { Codecs = ChunkCodecs.From([.. Packed(1, 0), new Core.CodecSpec("szip")]) }));
+
+        Assert.Contains("'/tp'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("szip", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, session.PendingChunkChanges);
+    }
+
+    private static Core.CodecSpec[] Packed(double scale, double offset) =>
+    [
+        new("cf_scale_offset", new System.Text.Json.Nodes.JsonObject { ["packed_type"] = "int16", ["scale_factor"] = scale, ["add_offset"] = offset }),
+        new("bytes", new System.Text.Json.Nodes.JsonObject { ["endian"] = "big" }),
+    ];
+
     /// <summary>One in-memory "remote" file with an etag the test can change.</summary>
     private sealed class FakeSource(string name, byte[] content, string etag) : IByteRangeSource
     {

@@ -20,6 +20,8 @@ public sealed class ManifestShard
     private const byte TagNativeLengths = 8;
     private const byte TagInlineLengths = 9;
     private const byte TagInlineData = 10;
+    private const byte TagCodecTable = 11;
+    private const byte TagCodecIndexes = 12;
 
     private readonly ChunkRef[]? _refs;
     private readonly DecodedColumns? _columns;
@@ -108,9 +110,22 @@ public sealed class ManifestShard
         var locationList = new List<(string Location, string? Etag, long LastModified)>();
         var locationEnds = new List<long>();
         var previousLocation = 0L;
+        var codecIndexes = new ulong[n];
+        var codecTable = new Dictionary<ChunkCodecs, int>();
         for (var i = 0; i < n; i++)
         {
             deltas[i] = (ulong)(i == 0 ? Positions[0] : Positions[i] - Positions[i - 1]);
+            if (RefAt(i).Codecs is { } codecs)
+            {
+                if (!codecTable.TryGetValue(codecs, out var entry))
+                {
+                    entry = codecTable.Count;
+                    codecTable.Add(codecs, entry);
+                }
+
+                codecIndexes[i] = (ulong)entry + 1;
+            }
+
             switch (RefAt(i))
             {
                 case InlineChunkRef inline:
@@ -197,6 +212,19 @@ public sealed class ManifestShard
             Flush(TagInlineData);
         }
 
+        if (codecTable.Count > 0)
+        {
+            column.WriteVarint((ulong)codecTable.Count);
+            foreach (var codecs in codecTable.OrderBy(e => e.Value).Select(e => e.Key))
+            {
+                column.WriteString(codecs.Json);
+            }
+
+            Flush(TagCodecTable);
+            column.WriteUIntColumn(codecIndexes);
+            Flush(TagCodecIndexes);
+        }
+
         return Envelope.Seal(ObjectType.ManifestShard, w.WrittenSpan, compress: true, zstdLevel);
     }
 
@@ -225,7 +253,8 @@ public sealed class ManifestShard
 
         // Each reference takes at least its byte in the kinds column, so a count beyond the payload is corrupt.
         var n = (int)r.ReadLength("reference count", Math.Min(boxSize, r.Remaining));
-        ulong[]? deltas = null, virtualLocations = null, virtualOffsets = null, virtualLengths = null, nativeLengths = null, inlineLengths = null;
+        ulong[]? deltas = null, virtualLocations = null, virtualOffsets = null, virtualLengths = null, nativeLengths = null, inlineLengths = null, codecIndexes = null;
+        ChunkCodecs[]? codecTable = null;
         ReadOnlySpan<byte> kinds = default, nativeIds = default, inlineData = default;
         List<(string Location, string? Etag, DateTimeOffset? LastModified)>? locations = null;
         int seenKinds = 0, virtualCount = 0, nativeCount = 0, inlineCount = 0;
@@ -296,6 +325,24 @@ public sealed class ManifestShard
                 case TagInlineData:
                     inlineData = column.ReadRaw(column.Remaining);
                     break;
+                case TagCodecTable:
+                    codecTable = new ChunkCodecs[column.ReadCount("codec list count", 1)];
+                    for (var i = 0; i < codecTable.Length; i++)
+                    {
+                        try
+                        {
+                            codecTable[i] = ChunkCodecs.Parse(column.ReadString());
+                        }
+                        catch (FormatException ex)
+                        {
+                            throw column.Corrupt($"codec list {i}: {ex.Message}");
+                        }
+                    }
+
+                    break;
+                case TagCodecIndexes:
+                    codecIndexes = column.ReadUIntColumn(n);
+                    break;
                 default:
                     throw r.Corrupt($"unknown column tag {tag}");
             }
@@ -319,9 +366,30 @@ public sealed class ManifestShard
             throw r.Corrupt("missing a native or inline reference column");
         }
 
+        if ((codecTable is null) != (codecIndexes is null))
+        {
+            throw r.Corrupt("has a codec table without codec indexes or the reverse");
+        }
+
+        int[]? chunkCodecs = null;
+        if (codecIndexes is not null)
+        {
+            chunkCodecs = new int[n];
+            for (var i = 0; i < n; i++)
+            {
+                chunkCodecs[i] = codecIndexes[i] <= (ulong)codecTable!.Length
+                    ? (int)codecIndexes[i]
+                    : throw r.Corrupt($"reference {i} names codec list {codecIndexes[i]} of {codecTable.Length}");
+            }
+        }
+
         var positions = new long[n];
         var slots = new int[n];
-        var columns = new DecodedColumns(kinds.ToArray(), slots, locations?.ToArray() ?? [], virtualCount, nativeCount, inlineCount);
+        var columns = new DecodedColumns(kinds.ToArray(), slots, locations?.ToArray() ?? [], virtualCount, nativeCount, inlineCount)
+        {
+            CodecTable = codecTable ?? [],
+            ChunkCodecs = chunkCodecs,
+        };
         long position = -1;
         var locationEnds = locations is null ? [] : new long[locations.Count];
         long locationIndex = 0;
@@ -432,7 +500,18 @@ public sealed class ManifestShard
 
         public byte[] InlineData { get; set; } = [];
 
+        public ChunkCodecs[] CodecTable { get; init; } = [];
+
+        // Per reference: 0 for the array's codecs, k for CodecTable[k - 1]; null when no reference has its own.
+        public int[]? ChunkCodecs { get; init; }
+
         public ChunkRef RefAt(int index)
+        {
+            var chunkRef = RefWithoutCodecs(index);
+            return ChunkCodecs is { } codecs && codecs[index] > 0 ? chunkRef with { Codecs = CodecTable[codecs[index] - 1] } : chunkRef;
+        }
+
+        private ChunkRef RefWithoutCodecs(int index)
         {
             var slot = slots[index];
             switch (kinds[index])
@@ -448,7 +527,7 @@ public sealed class ManifestShard
         }
 
         public long EstimatedMemory() =>
-            (kinds.Length * 5L) + (VirtualOffsets.Length * 20L) + (NativeIds.Length * 20L) + (InlineOffsets.Length * 4L) + InlineData.Length +
+            (kinds.Length * (ChunkCodecs is null ? 5L : 9L)) + (VirtualOffsets.Length * 20L) + (NativeIds.Length * 20L) + (InlineOffsets.Length * 4L) + InlineData.Length +
             locations.Sum(l => 64L + (l.Location.Length * 2L) + ((l.Etag?.Length ?? 0) * 2L));
     }
 }
