@@ -10,7 +10,7 @@ namespace Floe.Cli;
 /// <summary>The `floe` subcommands. Each opens the repository it needs and reports errors as one clear line.</summary>
 internal static class Commands
 {
-    private static readonly Option<string> RepoOption = new("--repo", "-r")
+    internal static readonly Option<string> RepoOption = new("--repo", "-r")
     {
         Description = "Repository directory (the embedded filesystem store)",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLOE_REPO") ?? ".floe/repo",
@@ -26,6 +26,9 @@ internal static class Commands
         yield return Tag();
         yield return Diff();
         yield return InspectCommand.Create();
+        yield return IngestCommand.Create(Floe.Ingest.IngestMode.Create);
+        yield return IngestCommand.Create(Floe.Ingest.IngestMode.Append);
+        yield return DevCommand.Create();
         yield return Bench();
     }
 
@@ -279,7 +282,7 @@ internal static class Commands
             return 130;
         }
         catch (Exception e) when (e is FloeStoreException or ObjectStoreException or ArgumentException or FormatException or SourceReadException or IOException
-            or Floe.Formats.Hdf5.Hdf5FormatException or Floe.Formats.NetCdf.NetCdfFormatException)
+            or Floe.Formats.Hdf5.Hdf5FormatException or Floe.Formats.NetCdf.NetCdfFormatException or Floe.Ingest.IngestException)
         {
             await Console.Error.WriteLineAsync($"floe: error: {e.Message}");
             return 1;

@@ -1,15 +1,41 @@
 # Writes GPM IMERG half-hourly files in the real V07 layout with netCDF4-python (HDF5 underneath):
 # group Grid with time/lon/lat coordinates, bounds, and the four (1, 3600, 1800) data variables
 # chunked (1, 145, 1800) or (1, 291, 1800) with deflate level 4, plus a Grid/Intermediate group.
-# usage: imerg.py OUT_DIR COUNT [FIRST_INDEX] [--small]   (--small: a 360 x 180 grid for quick tests)
+# usage: imerg.py OUT_DIR COUNT [FIRST_INDEX] [--small] [--tree] [--start YYYY-MM-DD] [--skip-existing]
+#   file index k is the half hour starting at START + 30 min * k (START defaults to 2020-01-01)
+#   --small: a 360 x 180 grid for quick tests
+#   --tree: NASA's directory layout OUT_DIR/YYYY/DDD/<name> (DDD the day of the year) instead of flat in OUT_DIR
+#   --skip-existing: keep files that are already there with a nonzero size, so an interrupted run resumes
+# Prints the path of every file of the range, written or kept. The values depend only on the half hour, not on
+# START or FIRST_INDEX, so the same half hour is the same file however it was asked for.
 import sys, os, datetime
 import numpy as np
 import netCDF4
 
-out_dir = sys.argv[1]
-count = int(sys.argv[2])
-first = int(sys.argv[3]) if len(sys.argv) > 3 and not sys.argv[3].startswith("--") else 0
+flags = {"--small", "--tree", "--skip-existing"}
+options = {"--start"}
+positional, values = [], {}
+arguments = iter(sys.argv[1:])
+for argument in arguments:
+    if argument in options:
+        values[argument] = next(arguments, None)
+        if values[argument] is None:
+            sys.exit(f"imerg.py: {argument} needs a value")
+    elif argument.startswith("--"):
+        if argument not in flags:
+            sys.exit(f"imerg.py: unknown option {argument}")
+    else:
+        positional.append(argument)
+if len(positional) < 2:
+    sys.exit("usage: imerg.py OUT_DIR COUNT [FIRST_INDEX] [--small] [--tree] [--start YYYY-MM-DD] [--skip-existing]")
+out_dir = positional[0]
+count = int(positional[1])
+first = int(positional[2]) if len(positional) > 2 else 0
 small = "--small" in sys.argv
+tree = "--tree" in sys.argv
+skip_existing = "--skip-existing" in sys.argv
+origin = datetime.datetime(2020, 1, 1)
+begin = datetime.datetime.strptime(values["--start"], "%Y-%m-%d") if "--start" in values else origin
 nlon, nlat = (360, 180) if small else (3600, 1800)
 rows, int_rows = (15, 30) if small else (145, 291)
 epoch = datetime.datetime(1970, 1, 1)
@@ -29,14 +55,22 @@ def rain_field(rng):
 
 paths = []
 for k in range(count):
-    index = first + k
-    start = datetime.datetime(2020, 1, 1) + datetime.timedelta(minutes=30 * index)
+    start = begin + datetime.timedelta(minutes=30 * (first + k))
     end = start + datetime.timedelta(minutes=29, seconds=59)
     minute = (start - start.replace(hour=0, minute=0)).seconds // 60
     name = f"3B-HHR.MS.MRG.3IMERG.{start:%Y%m%d}-S{start:%H%M%S}-E{end:%H%M%S}.{minute:04d}.V07B.HDF5"
-    path = os.path.join(out_dir, name)
-    rng = np.random.default_rng(index)
-    ds = netCDF4.Dataset(path, "w", format="NETCDF4")
+    directory = os.path.join(out_dir, f"{start:%Y}", f"{start.timetuple().tm_yday:03d}") if tree else out_dir
+    path = os.path.join(directory, name)
+    paths.append(path)
+    if skip_existing and os.path.isfile(path) and os.path.getsize(path) > 0:
+        continue
+    os.makedirs(directory, exist_ok=True)
+    # Seeded by the half hour since 2020-01-01 (as before --start existed); earlier half hours get their own seeds.
+    index = (start - origin) // datetime.timedelta(minutes=30)
+    rng = np.random.default_rng(index if index >= 0 else [-index, 1])
+    # Written under a temporary name and renamed, so an interrupted run never leaves a partial file behind.
+    partial = path + ".part"
+    ds = netCDF4.Dataset(partial, "w", format="NETCDF4")
     ds.FileHeader = f"DOI=10.5067/GPM/IMERG/3B-HH/07;\nAlgorithmID=3IMERGHH;\nAlgorithmVersion=3IMERGH_7.0;\nFileName={name};\n"
     ds.FileInfo = "DataFormatVersion=7b;\nTKCodeBuildVersion=0;\nMetadataVersion=7b;\nFormatPackage=HDF5-1.10.8;\n"
     grid = ds.createGroup("Grid")
@@ -96,5 +130,5 @@ for k in range(count):
     mw.units = "mm/hr"
     mw[0, : rows * 2, :] = rain[: rows * 2, :]  # only the first chunks are written
     ds.close()
-    paths.append(path)
+    os.replace(partial, path)
 print("\n".join(paths))

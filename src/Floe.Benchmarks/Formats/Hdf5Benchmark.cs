@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Floe.Benchmarks.Fixtures;
 using Floe.Formats.NetCdf;
 using Floe.Storage;
 using Floe.Tests.Shared;
@@ -175,17 +176,10 @@ print(json.dumps({"ms": times, "refs": n}))
         }
 
         output.WriteLine($"writing {fileCount} IMERG-layout files with netCDF4-python ...");
-        Directory.CreateDirectory(directory);
-        var script = Path.Combine(workDirectory, "imerg.py");
-        await using (var resource = typeof(Hdf5Benchmark).Assembly.GetManifestResourceStream("imerg.py")
-            ?? throw new InvalidOperationException("imerg.py is not embedded"))
-        await using (var file = File.Create(script))
-        {
-            await resource.CopyToAsync(file, cancellationToken);
-        }
-
-        var written = Python.Run([script, directory, fileCount.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromMinutes(10));
-        return [.. written.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim())];
+        var written = await Task.Run(
+            () => FixtureWriter.WriteImerg(directory, fileCount, new DateOnly(2020, 1, 1), tree: false, small: false, progress: null, cancellationToken),
+            cancellationToken);
+        return [.. written];
     }
 
     private static JsonElement RunPeer(List<string> files, int rounds)

@@ -1,0 +1,87 @@
+namespace Floe.Ingest;
+
+/// <summary>Whether a run creates the arrays from its first file or extends arrays an earlier run created.</summary>
+public enum IngestMode
+{
+    /// <summary><c>floe ingest</c>: create the arrays from the first file (or continue the same ingest after a crash).</summary>
+    Create,
+
+    /// <summary><c>floe append</c>: extend existing arrays along the append dimension.</summary>
+    Append,
+}
+
+/// <summary>When a run commits: every so many files, or when the files' time crosses into a new year, month or day.</summary>
+public sealed record CommitPolicy(int Files = 0, CommitPeriod Period = CommitPeriod.None)
+{
+    /// <summary>Per year where the source knows each file's time (time templates), else every 1,000 files.</summary>
+    public static CommitPolicy Default { get; } = new(1000, CommitPeriod.Year);
+
+    /// <summary>"500" (files), "year", "month" or "day".</summary>
+    public static CommitPolicy Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Trim().ToLowerInvariant() switch
+        {
+            "year" or "yearly" => new CommitPolicy(0, CommitPeriod.Year),
+            "month" or "monthly" => new CommitPolicy(0, CommitPeriod.Month),
+            "day" or "daily" => new CommitPolicy(0, CommitPeriod.Day),
+            var n when int.TryParse(n, out var files) && files >= 1 => new CommitPolicy(files),
+            _ => throw new ArgumentException($"--commit-every \"{text}\": expected a number of files (at least 1), year, month or day"),
+        };
+    }
+
+    public override string ToString() => Period switch
+    {
+        CommitPeriod.None => $"every {Files} files",
+        _ when Files > 0 => $"per {Period.ToString().ToLowerInvariant()} (every {Files} files where file times are unknown)",
+        _ => $"per {Period.ToString().ToLowerInvariant()}",
+    };
+}
+
+public enum CommitPeriod
+{
+    None,
+    Year,
+    Month,
+    Day,
+}
+
+/// <summary>What to ingest from each file and how.</summary>
+public sealed record IngestOptions
+{
+    public IngestMode Mode { get; init; } = IngestMode.Create;
+
+    public string Branch { get; init; } = "main";
+
+    /// <summary>The dimension files are concatenated along; its coordinate variable gives each file's position. Default "time".</summary>
+    public string Dimension { get; init; } = "time";
+
+    /// <summary>Ingest only the arrays directly in this group of each file (for example "/Grid"); null: every array.</summary>
+    public string? Group { get; init; }
+
+    /// <summary>
+    /// Ingest only these variables (names or absolute paths), plus the append dimension's coordinate and the
+    /// coordinates of their other dimensions; null: every array (of <see cref="Group"/>).
+    /// </summary>
+    public IReadOnlyList<string>? Variables { get; init; }
+
+    public CommitPolicy CommitEvery { get; init; } = CommitPolicy.Default;
+
+    /// <summary>Files read at once. Default: 4 per core (reading is mostly waiting on storage).</summary>
+    public int Concurrency { get; init; } = Math.Max(4, Environment.ProcessorCount * 4);
+
+    /// <summary>Skip (and report) files that do not match the arrays or cannot be read, instead of stopping.</summary>
+    public bool SkipMismatched { get; init; }
+
+    /// <summary>
+    /// The spacing of the append dimension. Default: the source's step divided by the values per file (time
+    /// templates), the spacing of a file's own values when it has several, else the gap between the first two files.
+    /// </summary>
+    public TimeSpan? Step { get; init; }
+
+    /// <summary>Values of the append dimension per native chunk of coordinate-like arrays (time, time bounds). Default 4,096.</summary>
+    public int NativeChunkLength { get; init; } = 4096;
+
+    /// <summary>Extra metadata recorded on every commit.</summary>
+    public IReadOnlyDictionary<string, string>? CommitMetadata { get; init; }
+}
