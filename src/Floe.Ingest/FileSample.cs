@@ -8,8 +8,9 @@ namespace Floe.Ingest;
 /// <summary>One source file read: its structure as virtual arrays and its append coordinate's values.</summary>
 public sealed class FileSample
 {
-    private FileSample(string location, string readFrom, IByteRangeSource source, VirtualDataset dataset, double[] coordinate)
+    private FileSample(string location, string readFrom, IByteRangeSource source, VirtualDataset dataset, double[] coordinate, string? units)
     {
+        CoordinateUnits = units;
         Location = location;
         ReadFrom = readFrom;
         Source = source;
@@ -30,13 +31,16 @@ public sealed class FileSample
     /// <summary>The append coordinate's values in the file, in its units.</summary>
     public double[] Coordinate { get; }
 
+    /// <summary>The append coordinate's units attribute, if it has one.</summary>
+    public string? CoordinateUnits { get; }
+
     public static async Task<FileSample> ReadAsync(IByteRangeSource source, string location, string readFrom, IngestOptions options, CancellationToken cancellationToken)
     {
         var dataset = await VirtualFileReader.ReadAsync(source, readFrom, cancellationToken: cancellationToken);
         var coordinate = IngestSchema.FindCoordinate(dataset, options) ?? throw new IngestException(location,
             $"no coordinate variable named \"{options.Dimension}\"{(options.Group is null ? "" : $" in {options.Group}")}");
         var values = VirtualValues.ToDoubles(await VirtualValues.ReadAsync(coordinate, source, readFrom, cancellationToken), coordinate.Metadata.DataType);
-        return new FileSample(location, readFrom, source, dataset, values);
+        return new FileSample(location, readFrom, source, dataset, values, coordinate.Metadata.Attributes["units"]?.GetValue<string>());
     }
 }
 
@@ -56,7 +60,7 @@ internal static class FileMapper
         var problems = new List<string>();
         var values = file.Coordinate;
         var count = values.Length;
-        var units = IngestSchema.FindCoordinate(file.Dataset, new IngestOptions { Dimension = schema.Dimension })?.Metadata.Attributes["units"]?.GetValue<string>();
+        var units = file.CoordinateUnits;
         if (units != schema.Units)
         {
             throw new MismatchException(file.Location, [$"{schema.CoordinatePath} units \"{units}\" differ from the array's \"{schema.Units}\""]);

@@ -39,6 +39,8 @@ public sealed class IngestSchema
     /// <summary>Native copies of one file's rows along the append dimension are at most this large.</summary>
     public const long MaxNativeBytesPerFile = 1 << 20;
 
+    private readonly TimeUnits? _timeUnits;
+
     private IngestSchema(string dimension, string coordinatePath, double origin, double step, string? units, IReadOnlyList<TargetArray> arrays)
     {
         Dimension = dimension;
@@ -47,6 +49,14 @@ public sealed class IngestSchema
         Step = step;
         Units = units;
         Arrays = arrays;
+        try
+        {
+            _timeUnits = units is null ? null : TimeUnits.Parse(units);
+        }
+        catch (FormatException)
+        {
+            // Units that are not CF time units: positions still work, times are just not shown.
+        }
     }
 
     public string Dimension { get; }
@@ -70,16 +80,16 @@ public sealed class IngestSchema
     /// <summary>The time a position stands for, when the coordinate has CF time units.</summary>
     public DateTimeOffset? TimeAt(long position)
     {
-        if (Units is null)
+        if (_timeUnits is null)
         {
             return null;
         }
 
         try
         {
-            return TimeUnits.Parse(Units).ToTime(Origin + (position * Step));
+            return _timeUnits.ToTime(Origin + (position * Step));
         }
-        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentOutOfRangeException)
+        catch (Exception ex) when (ex is OverflowException or ArgumentOutOfRangeException)
         {
             return null;
         }

@@ -281,11 +281,6 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
                 return true;
             }
 
-            if (ex is SourceNotFoundException)
-            {
-                throw new IngestException(file.Location, "not found", ex);
-            }
-
             return false;
         }
 
@@ -406,16 +401,16 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
 
             var now = _clock.ElapsedMilliseconds;
             var last = Interlocked.Read(ref _lastReport);
-            if (!force && now - last < 250)
+            if (force)
+            {
+                Interlocked.Exchange(ref _lastReport, now);
+            }
+            else if (now - last < 250 || Interlocked.CompareExchange(ref _lastReport, now, last) != last)
             {
                 return;
             }
 
-            if (force || Interlocked.CompareExchange(ref _lastReport, now, last) == last)
-            {
-                Interlocked.Exchange(ref _lastReport, now);
-                progress.Report(Snapshot());
-            }
+            progress.Report(Snapshot());
         }
     }
 }
