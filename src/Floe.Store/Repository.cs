@@ -234,6 +234,30 @@ public sealed class Repository
     public Task<SnapshotDiff> DiffAsync(ObjectId from, ObjectId to, CancellationToken cancellationToken = default) =>
         SnapshotDiff.ComputeAsync(this, from, to, cancellationToken);
 
+    // ---- changesets ----
+
+    /// <summary>A changeset written by <see cref="Session.SaveChangesetAsync"/>, or null when there is none of that name.</summary>
+    public async Task<Changeset?> ReadChangesetAsync(string name, CancellationToken cancellationToken = default)
+    {
+        Changeset.ValidateName(name);
+        var stored = await Store.GetAsync(Changeset.KeyOf(name), cancellationToken);
+        return stored is null ? null : Changeset.Decode(name, stored.Data.Span);
+    }
+
+    /// <summary>The names of the changesets under a name prefix (e.g. "job/"), sorted ordinally.</summary>
+    public async Task<IReadOnlyList<string>> ListChangesetsAsync(string prefix = "", CancellationToken cancellationToken = default)
+    {
+        var names = await ListRefsAsync(Changeset.Prefix + prefix, cancellationToken);
+        return names.Select(n => prefix + n).Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Deletes a changeset object (its delta manifests stay, as garbage, until a collector removes them).</summary>
+    public async Task DeleteChangesetAsync(string name, CancellationToken cancellationToken = default)
+    {
+        Changeset.ValidateName(name);
+        await Store.DeleteAsync(Changeset.KeyOf(name), cancellationToken);
+    }
+
     // ---- sessions ----
 
     /// <summary>A read-only view of a branch, tag or snapshot.</summary>

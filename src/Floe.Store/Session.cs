@@ -18,6 +18,7 @@ public sealed class Session : NodeReader
     private readonly HashSet<string> _deleted = new(StringComparer.Ordinal);
     private readonly HashSet<string> _updated = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PendingArray> _arrays = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _mergedFrom = new(StringComparer.Ordinal);
     private string _baseEtag;
 
     internal Session(Repository repository, string branch, Snapshot baseSnapshot, string baseEtag)
@@ -257,21 +258,204 @@ public sealed class Session : NodeReader
             throw new ChunkDataException(node.Path, $"chunk [{string.Join(", ", chunkCoords)}] has {decoded.Length} bytes; {metadata.DataType} chunks of [{string.Join(", ", metadata.ChunkShape)}] need {expected}");
         }
 
-        var encoded = CodecPipeline.Create(metadata).Encode(decoded.Span);
-        ChunkRef chunkRef;
-        if (encoded.Length <= Repository.Config.InlineThreshold)
-        {
-            chunkRef = new InlineChunkRef(encoded);
-        }
-        else
-        {
-            var id = ObjectId.NewId();
-            await Repository.WriteNewAsync(Repository.ChunkKey(id), encoded, cancellationToken);
-            chunkRef = new NativeChunkRef(id, encoded.Length);
-        }
-
+        var chunkRef = await StoreChunkAsync(metadata, decoded, cancellationToken);
         ChangeChunk(node.Path, chunkCoords, chunkRef);
         return chunkRef;
+    }
+
+    // ---- changesets ----
+
+    /// <summary>
+    /// Writes the session's changes as the changeset <paramref name="name"/> instead of committing them (spec:
+    /// Changeset): each array's new references go to delta manifests. The chunk changes are then dropped from the
+    /// session, so a long-running worker can write one changeset per batch with memory bounded by the batch; node
+    /// changes stay, and later changesets list them again. Fails if the session deleted anything or holds merged
+    /// changesets, or if a changeset of that name exists.
+    /// </summary>
+    public async Task<Changeset> SaveChangesetAsync(string name, IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
+    {
+        Changeset.ValidateName(name);
+        List<(string Path, PendingArray Pending)> arrays;
+        List<string> paths;
+        ObjectId baseId;
+        lock (_lock)
+        {
+            if (_deleted.Count > 0)
+            {
+                throw new FloeStoreException($"changeset '{name}': the session deleted {string.Join(", ", _deleted.Order(StringComparer.Ordinal))}; a changeset holds additions only");
+            }
+
+            foreach (var (path, pending) in _arrays)
+            {
+                if (pending.HasDeletions)
+                {
+                    throw new FloeStoreException($"changeset '{name}': the session deleted chunks of array '{path}' or shrank it; a changeset holds additions only");
+                }
+
+                if (pending.HasDeltas)
+                {
+                    throw new FloeStoreException($"changeset '{name}': the session holds merged changesets; commit it instead");
+                }
+            }
+
+            arrays = _arrays.Select(a => (a.Key, a.Value)).ToList();
+            paths = _nodes.Where(n => n.Value is not null).Select(n => n.Key).Union(_arrays.Keys).Order(StringComparer.Ordinal).ToList();
+            baseId = BaseSnapshot.Id;
+        }
+
+        var deltas = new Dictionary<string, List<ShardEntry>>(StringComparer.Ordinal);
+        foreach (var (path, pending) in arrays)
+        {
+            var node = GetArrayNode(path);
+            var entries = new System.Collections.Concurrent.ConcurrentBag<ShardEntry>();
+            await Parallel.ForEachAsync(pending.ShardKeys().ToList(),
+                new ParallelOptions { MaxDegreeOfParallelism = Repository.Options.CommitParallelism, CancellationToken = cancellationToken },
+                async (shardCoords, ct) =>
+                {
+                    if (await WriteMergedShardAsync(path, node.ArrayMetadata, shardCoords, node.ShardShape!, null, pending, ct) is { } entry)
+                    {
+                        entries.Add(entry);
+                    }
+                });
+            deltas[path] = entries.OrderBy(e => e.ShardCoords, CoordsComparer.Instance).ToList();
+        }
+
+        var nodes = paths.Select(path =>
+        {
+            var node = GetNode(path);
+            return node.Kind == NodeKind.Array
+                ? new Node(path, NodeKind.Array, node.ZarrJson, node.ShardShape, deltas.GetValueOrDefault(path) ?? [])
+                : new Node(path, NodeKind.Group, node.ZarrJson);
+        }).ToList();
+        var sorted = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in metadata ?? new Dictionary<string, string>())
+        {
+            sorted[k] = v;
+        }
+
+        var changeset = new Changeset(name, baseId, DateTimeOffset.UtcNow, sorted, nodes);
+        if (await Repository.Store.PutIfAbsentAsync(Changeset.KeyOf(name), changeset.Encode(), cancellationToken) is null)
+        {
+            throw new FloeStoreException($"changeset '{name}' already exists (written by another worker?)");
+        }
+
+        lock (_lock)
+        {
+            foreach (var (path, pending) in arrays)
+            {
+                if (_arrays.TryGetValue(path, out var current) && ReferenceEquals(current, pending))
+                {
+                    _arrays.Remove(path);
+                }
+            }
+        }
+
+        return changeset;
+    }
+
+    /// <summary>
+    /// Merges a changeset into this session (spec: Changeset, merging); commit to make it visible. Merge several in
+    /// order and commit once. Nodes are created or checked; references are read from the delta manifests only at
+    /// commit, one shard box at a time.
+    /// </summary>
+    public void AddChangeset(Changeset changeset)
+    {
+        ArgumentNullException.ThrowIfNull(changeset);
+        foreach (var node in changeset.Nodes)
+        {
+            var existing = FindNode(node.Path);
+            if (existing is null)
+            {
+                AddNode(node.Path, node.Kind, node.ZarrJson, node.ShardShape);
+            }
+            else
+            {
+                Reconcile(existing, node, changeset.Name);
+            }
+
+            lock (_lock)
+            {
+                _mergedFrom.TryAdd(node.Path, changeset.Name);
+                if (node.Kind == NodeKind.Array && node.Shards.Count > 0)
+                {
+                    if (!_arrays.TryGetValue(node.Path, out var pending))
+                    {
+                        _arrays[node.Path] = pending = new PendingArray(node.Path, node.ShardShape!, fresh: false);
+                    }
+
+                    foreach (var entry in node.Shards)
+                    {
+                        pending.AddDelta(entry);
+                    }
+                }
+            }
+        }
+    }
+
+    // A node the session has: the same apart from an array's shape grows it; different metadata is an update,
+    // unless another changeset of this merge already set the node differently.
+    private void Reconcile(Node existing, Node incoming, string changesetName)
+    {
+        string Problem(string what) => $"changeset '{changesetName}': node '{existing.Path}' {what}";
+        if (existing.Kind != incoming.Kind)
+        {
+            throw new FloeStoreException(Problem($"is {(incoming.Kind == NodeKind.Array ? "an array" : "a group")} there but {(existing.Kind == NodeKind.Array ? "an array" : "a group")} here"));
+        }
+
+        if (existing.Kind == NodeKind.Group)
+        {
+            if (!existing.ZarrJson.AsSpan().SequenceEqual(incoming.ZarrJson))
+            {
+                CheckNotMergedElsewhere();
+                ReplaceNode(existing, incoming.ZarrJson);
+            }
+
+            return;
+        }
+
+        if (!existing.ShardShape!.AsSpan().SequenceEqual(incoming.ShardShape))
+        {
+            throw new FloeStoreException(Problem($"has shard shape [{string.Join(", ", incoming.ShardShape!)}] there, [{string.Join(", ", existing.ShardShape!)}] here"));
+        }
+
+        var have = existing.ArrayMetadata;
+        var theirs = incoming.ArrayMetadata;
+        if (have.Rank != theirs.Rank)
+        {
+            throw new FloeStoreException(Problem($"has {theirs.Rank} dimensions there, {have.Rank} here"));
+        }
+
+        var shape = have.Shape.Zip(theirs.Shape, Math.Max).ToArray();
+        if (have.WithShape(shape).ToJsonBytes().AsSpan().SequenceEqual(theirs.WithShape(shape).ToJsonBytes()))
+        {
+            if (!shape.AsSpan().SequenceEqual(have.Shape))
+            {
+                SetShape(existing, have.WithShape(shape));
+            }
+
+            return;
+        }
+
+        CheckNotMergedElsewhere();
+        try
+        {
+            UpdateArrayMetadata(existing.Path, theirs.WithShape(shape));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new FloeStoreException(Problem(ex.Message), ex);
+        }
+
+        void CheckNotMergedElsewhere()
+        {
+            lock (_lock)
+            {
+                if (_mergedFrom.TryGetValue(existing.Path, out var other))
+                {
+                    throw new FloeStoreException(Problem($"has other metadata than in changeset '{other}'"));
+                }
+            }
+        }
     }
 
     // ---- commit ----
@@ -311,6 +495,7 @@ public sealed class Session : NodeReader
                     _deleted.Clear();
                     _updated.Clear();
                     _arrays.Clear();
+                    _mergedFrom.Clear();
                 }
 
                 return snapshot.Id;
@@ -426,9 +611,17 @@ public sealed class Session : NodeReader
                 {
                     foreach (var coords in change.Written.Concat(change.Deleted))
                     {
-                        if (pending.TryGet(coords, out _))
+                        if (pending.Touches(coords))
                         {
                             overlap.Add(coords);
+                        }
+                    }
+
+                    foreach (var box in change.Boxes ?? [])
+                    {
+                        if (pending.Overlaps(box))
+                        {
+                            overlap.Add(box.Min);
                         }
                     }
                 }
@@ -478,12 +671,13 @@ public sealed class Session : NodeReader
         var logChanges = new List<ArrayChunkChanges>();
         foreach (var (path, node, pending, baseShards) in arrays)
         {
-            var shards = await RewriteShardsAsync(path, node.ShardShape!, pending!, baseShards, cancellationToken);
+            var shards = await RewriteShardsAsync(path, node.ArrayMetadata, node.ShardShape!, pending!, baseShards, cancellationToken);
             nodes[path] = new Node(path, NodeKind.Array, node.ZarrJson, node.ShardShape, shards);
             var (written, removed) = pending!.ChangedCoords();
-            if (written.Count + removed.Count > 0)
+            var boxes = pending.DeltaBoxes();
+            if (written.Count + removed.Count + boxes.Count > 0)
             {
-                logChanges.Add(new ArrayChunkChanges(path, node.ShardShape!.Length, written, removed));
+                logChanges.Add(new ArrayChunkChanges(path, node.ShardShape!.Length, written, removed, boxes));
             }
         }
 
@@ -507,7 +701,7 @@ public sealed class Session : NodeReader
     }
 
     // Merges the pending changes into each touched shard and writes the results; untouched shards keep their ids.
-    private async Task<IReadOnlyList<ShardEntry>> RewriteShardsAsync(string path, long[] shardShape, PendingArray pending,
+    private async Task<IReadOnlyList<ShardEntry>> RewriteShardsAsync(string path, ArrayMetadata metadata, long[] shardShape, PendingArray pending,
         IReadOnlyList<ShardEntry> baseShards, CancellationToken cancellationToken)
     {
         var byCoords = baseShards.ToDictionary(s => s.ShardCoords, CoordsComparer.Instance);
@@ -525,7 +719,7 @@ public sealed class Session : NodeReader
             async (shardCoords, ct) =>
             {
                 ManifestShard? old = byCoords.TryGetValue(shardCoords, out var entry) ? await Repository.GetShardAsync(entry.ManifestId, path, ct) : null;
-                results[shardCoords] = await WriteMergedShardAsync(shardCoords, shardShape, old, pending, ct);
+                results[shardCoords] = await WriteMergedShardAsync(path, metadata, shardCoords, shardShape, old, pending, ct);
             });
 
         foreach (var (coords, entry) in results)
@@ -543,9 +737,15 @@ public sealed class Session : NodeReader
         return byCoords.Values.OrderBy(s => s.ShardCoords, CoordsComparer.Instance).ToList();
     }
 
-    private async Task<ShardEntry?> WriteMergedShardAsync(long[] shardCoords, long[] shardShape, ManifestShard? old, PendingArray pending, CancellationToken cancellationToken)
+    private async Task<ShardEntry?> WriteMergedShardAsync(string path, ArrayMetadata metadata, long[] shardCoords, long[] shardShape, ManifestShard? old,
+        PendingArray pending, CancellationToken cancellationToken)
     {
         var origin = ShardLayout.OriginOf(shardCoords, shardShape);
+        if (pending.DeltasIn(shardCoords) is { Count: > 0 } deltas)
+        {
+            return await WriteLayeredShardAsync(path, metadata, shardCoords, shardShape, old, deltas, pending, cancellationToken);
+        }
+
         var changes = pending.ChangesIn(shardCoords);
         var positions = new List<long>((old?.Count ?? 0) + changes.Count);
         var refs = new List<ChunkRef>(positions.Capacity);
@@ -581,11 +781,110 @@ public sealed class Session : NodeReader
             j++;
         }
 
+        return await WriteShardAsync(shardCoords, shardShape, positions, refs, cancellationToken);
+    }
+
+    // A box with changesets merged in: the base's references, then each delta manifest's, then the session's own
+    // changes; native and inline chunks two layers up to the changesets both hold are merged element by element.
+    private async Task<ShardEntry?> WriteLayeredShardAsync(string path, ArrayMetadata metadata, long[] shardCoords, long[] shardShape, ManifestShard? old,
+        IReadOnlyList<ShardEntry> deltas, PendingArray pending, CancellationToken cancellationToken)
+    {
+        var origin = ShardLayout.OriginOf(shardCoords, shardShape);
+        var merged = new Dictionary<long, ChunkRef>();
+        var coords = new long[shardShape.Length];
+        for (var i = 0; i < (old?.Count ?? 0); i++)
+        {
+            ShardLayout.CoordsAt(old!.Positions[i], origin, shardShape, coords);
+            if (!pending.IsTrimmed(coords))
+            {
+                merged[old.Positions[i]] = old.RefAt(i);
+            }
+        }
+
+        foreach (var delta in deltas)
+        {
+            var shard = await Repository.GetShardAsync(delta.ManifestId, path, cancellationToken);
+            if (!shard.Origin.AsSpan().SequenceEqual(origin) || !shard.Shape.AsSpan().SequenceEqual(shardShape))
+            {
+                throw new CorruptObjectException(ManifestShard.KeyOf(delta.ManifestId), $"array '{path}': delta manifest covers another box than shard [{string.Join(", ", shardCoords)}]");
+            }
+
+            for (var i = 0; i < shard.Count; i++)
+            {
+                var position = shard.Positions[i];
+                var chunkRef = shard.RefAt(i);
+                if (merged.TryGetValue(position, out var earlier) && IsStoredHere(earlier) && IsStoredHere(chunkRef))
+                {
+                    var at = new long[shardShape.Length];
+                    ShardLayout.CoordsAt(position, origin, shardShape, at);
+                    chunkRef = await MergeElementsAsync(path, metadata, at, earlier, chunkRef, cancellationToken);
+                }
+
+                merged[position] = chunkRef;
+            }
+        }
+
+        foreach (var (position, chunkRef) in pending.ChangesIn(shardCoords))
+        {
+            if (chunkRef is null)
+            {
+                merged.Remove(position);
+            }
+            else
+            {
+                merged[position] = chunkRef;
+            }
+        }
+
+        var positions = merged.Keys.Order().ToList();
+        return await WriteShardAsync(shardCoords, shardShape, positions, positions.Select(p => merged[p]).ToList(), cancellationToken);
+
+        static bool IsStoredHere(ChunkRef r) => r is NativeChunkRef or InlineChunkRef;
+    }
+
+    // Two versions of a chunk, each written with the rows one worker had: an element at the fill value in the later
+    // one keeps the earlier one's value.
+    private async Task<ChunkRef> MergeElementsAsync(string path, ArrayMetadata metadata, long[] chunkCoords, ChunkRef earlier, ChunkRef later, CancellationToken cancellationToken)
+    {
+        var a = NodeReader.Decode(path, earlier.Codecs?.Apply(metadata) ?? metadata, await Repository.FetchChunkAsync(path, earlier, cancellationToken), chunkCoords);
+        var b = NodeReader.Decode(path, later.Codecs?.Apply(metadata) ?? metadata, await Repository.FetchChunkAsync(path, later, cancellationToken), chunkCoords);
+        var size = metadata.DataType.Size;
+        var fill = new byte[size];
+        metadata.FillValue.Fill(fill);
+        for (var offset = 0; offset < b.Length; offset += size)
+        {
+            if (b.AsSpan(offset, size).SequenceEqual(fill))
+            {
+                a.AsSpan(offset, size).CopyTo(b.AsSpan(offset));
+            }
+        }
+
+        return await StoreChunkAsync(metadata, b, cancellationToken);
+    }
+
+    // Encodes a decoded chunk with the array's codecs, inline when small, else as a native chunk object.
+    private async Task<ChunkRef> StoreChunkAsync(ArrayMetadata metadata, ReadOnlyMemory<byte> decoded, CancellationToken cancellationToken)
+    {
+        var encoded = CodecPipeline.Create(metadata).Encode(decoded.Span);
+        if (encoded.Length <= Repository.Config.InlineThreshold)
+        {
+            return new InlineChunkRef(encoded);
+        }
+
+        var id = ObjectId.NewId();
+        await Repository.WriteNewAsync(Repository.ChunkKey(id), encoded, cancellationToken);
+        return new NativeChunkRef(id, encoded.Length);
+    }
+
+    private async Task<ShardEntry?> WriteShardAsync(long[] shardCoords, long[] shardShape, List<long> positions, List<ChunkRef> refs, CancellationToken cancellationToken)
+    {
         if (positions.Count == 0)
         {
             return null;
         }
 
+        var origin = ShardLayout.OriginOf(shardCoords, shardShape);
+        var coords = new long[shardShape.Length];
         var extentMin = Enumerable.Repeat(long.MaxValue, shardShape.Length).ToArray();
         var extentMax = new long[shardShape.Length];
         foreach (var position in positions)
@@ -739,6 +1038,7 @@ public sealed class Session : NodeReader
     private sealed class PendingArray(string path, long[] shardShape, bool fresh)
     {
         private readonly Dictionary<long[], Dictionary<long, ChunkRef?>> _shards = new(CoordsComparer.Instance);
+        private readonly Dictionary<long[], List<ShardEntry>> _deltas = new(CoordsComparer.Instance);
 
         public string Path { get; } = path;
 
@@ -811,7 +1111,54 @@ public sealed class Session : NodeReader
             }
         }
 
-        public IEnumerable<long[]> ShardKeys() => _shards.Keys;
+        public IEnumerable<long[]> ShardKeys() => _shards.Keys.Union(_deltas.Keys, CoordsComparer.Instance);
+
+        public bool HasDeltas => _deltas.Count > 0;
+
+        public bool HasDeletions => TrimGrid is not null || _shards.Values.Any(c => c.ContainsValue(null));
+
+        /// <summary>Adds a changeset's delta manifest for one box; later ones are layered over earlier ones.</summary>
+        public void AddDelta(ShardEntry entry)
+        {
+            if (!_deltas.TryGetValue(entry.ShardCoords, out var list))
+            {
+                _deltas[entry.ShardCoords] = list = [];
+            }
+
+            list.Add(entry);
+        }
+
+        public IReadOnlyList<ShardEntry> DeltasIn(long[] shardCoords) => _deltas.TryGetValue(shardCoords, out var list) ? list : [];
+
+        public List<ChunkBox> DeltaBoxes() => _deltas.Values.SelectMany(l => l).Select(e => new ChunkBox(e.ExtentMin, e.ExtentMax)).ToList();
+
+        /// <summary>Whether this session changed, or may have changed through a merged changeset, the chunk at <paramref name="coords"/>.</summary>
+        public bool Touches(long[] coords) =>
+            TryGet(coords, out _) || _deltas.Values.Any(l => l.Any(e => new ChunkBox(e.ExtentMin, e.ExtentMax).Contains(coords)));
+
+        public bool Overlaps(ChunkBox box)
+        {
+            if (_deltas.Values.Any(l => l.Any(e => box.Intersects(new ChunkBox(e.ExtentMin, e.ExtentMax)))))
+            {
+                return true;
+            }
+
+            var coords = new long[shardShape.Length];
+            foreach (var (key, changes) in _shards)
+            {
+                var origin = ShardLayout.OriginOf(key, shardShape);
+                foreach (var position in changes.Keys)
+                {
+                    ShardLayout.CoordsAt(position, origin, shardShape, coords);
+                    if (box.Contains(coords))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
 
         public List<(long Position, ChunkRef? Ref)> ChangesIn(long[] shardCoords)
         {

@@ -287,8 +287,15 @@ public sealed class Snapshot
             w.WriteString(v);
         }
 
-        w.WriteVarint((ulong)Nodes.Count);
-        foreach (var node in Nodes)
+        WriteNodes(w, Nodes);
+        return Envelope.Seal(ObjectType.Snapshot, w.WrittenSpan, compress: true);
+    }
+
+    /// <summary>Nodes as a snapshot encodes them (a changeset encodes its nodes the same way).</summary>
+    internal static void WriteNodes(PayloadWriter w, IReadOnlyList<Node> nodes)
+    {
+        w.WriteVarint((ulong)nodes.Count);
+        foreach (var node in nodes)
         {
             w.WriteString(node.Path);
             w.WriteByte((byte)node.Kind);
@@ -304,8 +311,6 @@ public sealed class Snapshot
             w.WriteVarint(node.RefCount);
             w.WriteBytes(node.EncodedShardIndex());
         }
-
-        return Envelope.Seal(ObjectType.Snapshot, w.WrittenSpan, compress: true);
     }
 
     public static Snapshot Decode(string key, ReadOnlySpan<byte> data)
@@ -329,6 +334,18 @@ public sealed class Snapshot
             metadata[k] = r.ReadString();
         }
 
+        var nodes = ReadNodes(ref r, key);
+        r.ExpectEnd();
+        if (nodes.Count == 0 || nodes[0].Path != NodePath.Root)
+        {
+            throw r.Corrupt("snapshot has no root group");
+        }
+
+        return new Snapshot(id, parent, timestamp, message, metadata, nodes);
+    }
+
+    internal static List<Node> ReadNodes(ref PayloadReader r, string key)
+    {
         var nodeCount = r.ReadCount("node count", 3);
         var nodes = new List<Node>(nodeCount);
         for (var i = 0; i < nodeCount; i++)
@@ -362,12 +379,6 @@ public sealed class Snapshot
             }
         }
 
-        r.ExpectEnd();
-        if (nodes.Count == 0 || nodes[0].Path != NodePath.Root)
-        {
-            throw r.Corrupt("snapshot has no root group");
-        }
-
-        return new Snapshot(id, parent, timestamp, message, metadata, nodes);
+        return nodes;
     }
 }

@@ -111,6 +111,7 @@ public sealed class SpecLayoutTests
         Assert.Equal(new[] { (0UL, 1UL), (5UL, 0UL), (5UL, 1UL) }, written);
         Assert.Equal(new ulong[] { 7 }, r.ReadUIntColumn(1));
         Assert.Equal(new ulong[] { 1 }, r.ReadUIntColumn(1));
+        Assert.Equal(0UL, r.ReadVarint()); // boxes (only merged changesets record them)
         r.ExpectEnd();
     }
 

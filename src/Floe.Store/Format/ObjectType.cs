@@ -8,4 +8,5 @@ public enum ObjectType : byte
     ManifestShard = 3,
     TransactionLog = 4,
     Ref = 5,
+    Changeset = 6,
 }

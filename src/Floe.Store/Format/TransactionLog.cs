@@ -47,6 +47,13 @@ public sealed class TransactionLog
             w.WriteVarint((ulong)change.Deleted.Count);
             WriteCoordColumns(w, change.Rank, change.Written);
             WriteCoordColumns(w, change.Rank, change.Deleted);
+            var boxes = change.Boxes ?? [];
+            w.WriteVarint((ulong)boxes.Count);
+            foreach (var box in boxes)
+            {
+                w.WriteCoords(box.Min);
+                w.WriteCoords(box.Max);
+            }
         }
 
         return Envelope.Seal(ObjectType.TransactionLog, w.WrittenSpan, compress: true);
@@ -83,7 +90,16 @@ public sealed class TransactionLog
                 throw r.Corrupt($"chunk counts {written} + {deleted} exceed what the payload can hold");
             }
 
-            changes.Add(new ArrayChunkChanges(path, rank, ReadCoordColumns(ref r, rank, written), ReadCoordColumns(ref r, rank, deleted)));
+            var writtenCoords = ReadCoordColumns(ref r, rank, written);
+            var deletedCoords = ReadCoordColumns(ref r, rank, deleted);
+            var boxCount = r.ReadCount("box count", Math.Max(1, 2 * rank));
+            var boxes = new List<ChunkBox>(boxCount);
+            for (var b = 0; b < boxCount; b++)
+            {
+                boxes.Add(new ChunkBox(r.ReadCoords(rank), r.ReadCoords(rank)));
+            }
+
+            changes.Add(new ArrayChunkChanges(path, rank, writtenCoords, deletedCoords, boxes));
         }
 
         r.ExpectEnd();
@@ -125,5 +141,43 @@ public sealed class TransactionLog
     }
 }
 
-/// <summary>The chunk coordinates one commit wrote and deleted in one array.</summary>
-public sealed record ArrayChunkChanges(string Path, int Rank, IReadOnlyList<long[]> Written, IReadOnlyList<long[]> Deleted);
+/// <summary>
+/// The chunk coordinates one commit wrote and deleted in one array, and boxes of chunks it may have written (merged
+/// changesets, recorded by their delta manifests' extents).
+/// </summary>
+public sealed record ArrayChunkChanges(string Path, int Rank, IReadOnlyList<long[]> Written, IReadOnlyList<long[]> Deleted, IReadOnlyList<ChunkBox>? Boxes = null)
+{
+    /// <summary>Whether the commit wrote or may have written the chunk at <paramref name="coords"/>.</summary>
+    public bool Touches(long[] coords) =>
+        Written.Any(c => c.AsSpan().SequenceEqual(coords)) || Deleted.Any(c => c.AsSpan().SequenceEqual(coords)) || (Boxes ?? []).Any(b => b.Contains(coords));
+}
+
+/// <summary>An inclusive box of chunk coordinates.</summary>
+public sealed record ChunkBox(long[] Min, long[] Max)
+{
+    public bool Contains(ReadOnlySpan<long> coords)
+    {
+        for (var d = 0; d < coords.Length; d++)
+        {
+            if (coords[d] < Min[d] || coords[d] > Max[d])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public bool Intersects(ChunkBox other)
+    {
+        for (var d = 0; d < Min.Length; d++)
+        {
+            if (other.Max[d] < Min[d] || other.Min[d] > Max[d])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
