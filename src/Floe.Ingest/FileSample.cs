@@ -8,8 +8,11 @@ namespace Floe.Ingest;
 /// <summary>One source file read: its structure as virtual arrays and its append coordinate's values.</summary>
 public sealed class FileSample
 {
-    private FileSample(string location, string readFrom, IByteRangeSource source, VirtualDataset dataset, double[] coordinate, string? units)
+    private FileSample(string location, string readFrom, IByteRangeSource source, VirtualDataset dataset, double[] coordinate, string? units,
+        string coordinatePath, byte[]? coordinateRows)
     {
+        CoordinatePath = coordinatePath;
+        CoordinateRows = coordinateRows;
         CoordinateUnits = units;
         Location = location;
         ReadFrom = readFrom;
@@ -34,13 +37,39 @@ public sealed class FileSample
     /// <summary>The append coordinate's units attribute, if it has one.</summary>
     public string? CoordinateUnits { get; }
 
-    public static async Task<FileSample> ReadAsync(IByteRangeSource source, string location, string readFrom, IngestOptions options, CancellationToken cancellationToken)
+    public string CoordinatePath { get; }
+
+    /// <summary>For a stand-in, the coordinate's values moved to the logical file's time, encoded as stored; else null.</summary>
+    public byte[]? CoordinateRows { get; }
+
+    /// <summary>
+    /// Reads a file's structure and coordinate. A file read from a stand-in (<paramref name="readFrom"/> differs from
+    /// <paramref name="location"/>) takes its place from <paramref name="logicalTime"/>: its coordinate values are moved
+    /// so the first is that time, keeping their spacing; otherwise every logical file would land on its stand-in's place.
+    /// </summary>
+    public static async Task<FileSample> ReadAsync(IByteRangeSource source, string location, string readFrom, DateTimeOffset? logicalTime,
+        IngestOptions options, CancellationToken cancellationToken)
     {
         var dataset = await VirtualFileReader.ReadAsync(source, readFrom, cancellationToken: cancellationToken);
         var coordinate = IngestSchema.FindCoordinate(dataset, options) ?? throw new IngestException(location,
             $"no coordinate variable named \"{options.Dimension}\"{(options.Group is null ? "" : $" in {options.Group}")}");
-        var values = VirtualValues.ToDoubles(await VirtualValues.ReadAsync(coordinate, source, readFrom, cancellationToken), coordinate.Metadata.DataType);
-        return new FileSample(location, readFrom, source, dataset, values, coordinate.Metadata.Attributes["units"]?.GetValue<string>());
+        var type = coordinate.Metadata.DataType;
+        var values = VirtualValues.ToDoubles(await VirtualValues.ReadAsync(coordinate, source, readFrom, cancellationToken), type);
+        var units = coordinate.Metadata.Attributes["units"]?.GetValue<string>();
+        byte[]? rows = null;
+        if (readFrom != location && values.Length > 0)
+        {
+            if (logicalTime is not { } time || units is null)
+            {
+                throw new IngestException(location, $"is read from the stand-in {readFrom}, which needs a time template and {coordinate.Path} units to place it");
+            }
+
+            var shift = TimeUnits.Parse(units).FromTime(time) - values[0];
+            values = values.Select(v => v + shift).ToArray();
+            rows = VirtualValues.FromDoubles(values, type);
+        }
+
+        return new FileSample(location, readFrom, source, dataset, values, units, coordinate.Path, rows);
     }
 }
 
@@ -149,6 +178,12 @@ internal static class FileMapper
     {
         foreach (var path in changes.NativeRows.Keys.ToList())
         {
+            if (path == file.CoordinatePath && file.CoordinateRows is { } moved)
+            {
+                changes.NativeRows[path] = moved;
+                continue;
+            }
+
             var array = file.Dataset.Arrays.First(a => a.Path == path);
             changes.NativeRows[path] = await VirtualValues.ReadAsync(array, file.Source, file.ReadFrom, cancellationToken);
         }

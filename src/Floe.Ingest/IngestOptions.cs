@@ -84,4 +84,10 @@ public sealed record IngestOptions
 
     /// <summary>Extra metadata recorded on every commit.</summary>
     public IReadOnlyDictionary<string, string>? CommitMetadata { get; init; }
+
+    /// <summary>Called after each batch is committed (benchmarks time batches with it).</summary>
+    public Action<IngestCommit>? Committed { get; init; }
 }
+
+/// <summary>One batch committed: its snapshot, files and references, the time spent reading the files and committing.</summary>
+public sealed record IngestCommit(string SnapshotId, long FirstOrdinal, int Files, long Refs, TimeSpan Reading, TimeSpan Committing);

@@ -144,6 +144,8 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
             }
 
             var previousExtent = _extent;
+            var batchClock = Stopwatch.StartNew();
+            var refsBefore = Interlocked.Read(ref _refs);
             var placed = new ConcurrentBag<(long Position, int Count)>();
             var nativeRows = new ConcurrentBag<(string Path, long Position, int Count, byte[] Rows)>();
             await Parallel.ForEachAsync(batch.Skip(start), new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken },
@@ -188,7 +190,9 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
             RecordGaps(placed, previousExtent);
             if (session.HasChanges)
             {
-                await CommitAsync(batch, placed, cancellationToken);
+                var reading = batchClock.Elapsed;
+                var id = await CommitAsync(batch, placed, cancellationToken);
+                _options.Committed?.Invoke(new IngestCommit(id, batch[0].Ordinal, batch.Count, Interlocked.Read(ref _refs) - refsBefore, reading, batchClock.Elapsed - reading));
             }
 
             Report(force: true);
@@ -221,7 +225,7 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
                 FileSample first;
                 try
                 {
-                    first = await FileSample.ReadAsync(owner._repository.Sources, file.Location, file.ReadFrom, _options, cancellationToken);
+                    first = await FileSample.ReadAsync(owner._repository.Sources, file.Location, file.ReadFrom, file.Time, _options, cancellationToken);
                 }
                 catch (Exception ex) when (Skippable(file, ex))
                 {
@@ -232,7 +236,7 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
                 if (_options.Step is null && sources.Step is null && first.Coordinate.Length == 1 && i + 1 < batch.Count)
                 {
                     var next = batch[i + 1];
-                    second = await FileSample.ReadAsync(owner._repository.Sources, next.Location, next.ReadFrom, _options, cancellationToken);
+                    second = await FileSample.ReadAsync(owner._repository.Sources, next.Location, next.ReadFrom, next.Time, _options, cancellationToken);
                 }
 
                 _schema = await IngestSchema.CreateAsync(session, _options, first, second, sources.Step, file.Ordinal, cancellationToken);
@@ -247,7 +251,7 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
         {
             try
             {
-                var sample = await FileSample.ReadAsync(owner._repository.Sources, file.Location, file.ReadFrom, _options, cancellationToken);
+                var sample = await FileSample.ReadAsync(owner._repository.Sources, file.Location, file.ReadFrom, file.Time, _options, cancellationToken);
                 var changes = FileMapper.Map(sample, _schema!);
                 await FileMapper.LoadNativeRowsAsync(sample, changes, cancellationToken);
                 return changes;
@@ -355,7 +359,7 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
             }
         }
 
-        private async Task CommitAsync(List<SourceFile> batch, IEnumerable<(long Position, int Count)> placed, CancellationToken cancellationToken)
+        private async Task<string> CommitAsync(List<SourceFile> batch, IEnumerable<(long Position, int Count)> placed, CancellationToken cancellationToken)
         {
             var positions = placed.ToList();
             var first = positions.Count > 0 ? positions.Min(p => p.Position) : (long?)null;
@@ -386,6 +390,7 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
             var id = await session.CommitAsync(message, metadata, cancellationToken);
             _commits++;
             _lastCommit = $"{id} {range}";
+            return id.ToString();
         }
 
         private IngestProgress Snapshot() => new(

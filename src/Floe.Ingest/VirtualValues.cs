@@ -73,6 +73,34 @@ internal static class VirtualValues
         return values;
     }
 
+    /// <summary>Doubles as little-endian elements of a numeric type (the inverse of <see cref="ToDoubles"/>; integers are rounded).</summary>
+    public static byte[] FromDoubles(IReadOnlyList<double> values, DataType type)
+    {
+        var size = type.Size;
+        var data = new byte[values.Count * size];
+        for (var i = 0; i < values.Count; i++)
+        {
+            var bytes = data.AsSpan(i * size, size);
+            var value = values[i];
+            switch (type.Name)
+            {
+                case "int8": bytes[0] = (byte)checked((sbyte)Math.Round(value)); break;
+                case "uint8": bytes[0] = checked((byte)Math.Round(value)); break;
+                case "int16": BinaryPrimitives.WriteInt16LittleEndian(bytes, checked((short)Math.Round(value))); break;
+                case "uint16": BinaryPrimitives.WriteUInt16LittleEndian(bytes, checked((ushort)Math.Round(value))); break;
+                case "int32": BinaryPrimitives.WriteInt32LittleEndian(bytes, checked((int)Math.Round(value))); break;
+                case "uint32": BinaryPrimitives.WriteUInt32LittleEndian(bytes, checked((uint)Math.Round(value))); break;
+                case "int64": BinaryPrimitives.WriteInt64LittleEndian(bytes, checked((long)Math.Round(value))); break;
+                case "uint64": BinaryPrimitives.WriteUInt64LittleEndian(bytes, checked((ulong)Math.Round(value))); break;
+                case "float32": BinaryPrimitives.WriteSingleLittleEndian(bytes, (float)value); break;
+                case "float64": BinaryPrimitives.WriteDoubleLittleEndian(bytes, value); break;
+                default: throw new NotSupportedException($"time values of type {type} are not numbers");
+            }
+        }
+
+        return data;
+    }
+
     // Copies a decoded chunk into the whole array, clipping the parts past the array's edge.
     private static void CopyChunk(byte[] chunk, long[] index, int[] chunkShape, byte[] whole, long[] shape, int elementSize)
     {
