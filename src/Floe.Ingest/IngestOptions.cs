@@ -85,9 +85,58 @@ public sealed record IngestOptions
     /// <summary>Extra metadata recorded on every commit.</summary>
     public IReadOnlyDictionary<string, string>? CommitMetadata { get; init; }
 
+    /// <summary>
+    /// Write only this part of the source's files, as changesets to merge later (<see cref="Ingestor.MergeAsync"/>),
+    /// instead of committing; null: the whole source, committed batch by batch.
+    /// </summary>
+    public IngestShard? Shard { get; init; }
+
+    /// <summary>The name shard changesets are written under; null: derived from the source and these options.</summary>
+    public string? Job { get; init; }
+
     /// <summary>Called after each batch is committed (benchmarks time batches with it).</summary>
     public Action<IngestCommit>? Committed { get; init; }
 }
 
 /// <summary>One batch committed: its snapshot, files and references, the time spent reading the files and committing.</summary>
 public sealed record IngestCommit(string SnapshotId, long FirstOrdinal, int Files, long Refs, TimeSpan Reading, TimeSpan Committing);
+
+/// <summary>Part <see cref="Index"/> (from 0) of <see cref="Count"/>: the files with ordinals in [Count·Index/N, Count·(Index+1)/N).</summary>
+public sealed record IngestShard(int Index, int Count)
+{
+    public const string IndexVariable = "JOB_COMPLETION_INDEX";
+    public const string CountVariable = "JOB_COMPLETIONS";
+
+    /// <summary>"I/N", or "env" for the variables a Kubernetes Indexed Job sets (JOB_COMPLETION_INDEX, and JOB_COMPLETIONS set from the job's completions).</summary>
+    public static IngestShard Parse(string text, Func<string, string?>? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        environment ??= Environment.GetEnvironmentVariable;
+        if (text.Trim() == "env")
+        {
+            var index = environment(IndexVariable) ?? throw new ArgumentException($"--shard env: {IndexVariable} is not set (a Kubernetes Indexed Job sets it)");
+            var count = environment(CountVariable) ?? throw new ArgumentException($"--shard env: {CountVariable} is not set (set it to the job's completions)");
+            return Create(index, count, $"{IndexVariable}={index}, {CountVariable}={count}");
+        }
+
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0
+            ? throw new ArgumentException($"--shard \"{text}\": expected I/N (part I, from 0, of N) or env")
+            : Create(text[..slash], text[(slash + 1)..], $"--shard \"{text}\"");
+    }
+
+    private static IngestShard Create(string index, string count, string what)
+    {
+        if (!int.TryParse(index.Trim(), out var i) || !int.TryParse(count.Trim(), out var n) || n < 1 || i < 0 || i >= n)
+        {
+            throw new ArgumentException($"{what}: expected a part from 0 to N-1 of N parts, N at least 1");
+        }
+
+        return new IngestShard(i, n);
+    }
+
+    /// <summary>The first ordinal of this part and the one after its last, for a source of <paramref name="files"/> files.</summary>
+    public (long From, long To) Range(long files) => (files * Index / Count, files * (Index + 1) / Count);
+
+    public override string ToString() => $"{Index}/{Count}";
+}

@@ -27,6 +27,18 @@ public sealed record IngestProblem(string Location, string Reason);
 /// <summary>Positions along the append dimension no file filled; they read as the fill value.</summary>
 public sealed record IngestGap(long FirstPosition, long Count, DateTimeOffset? From, DateTimeOffset? To);
 
+/// <summary>What a merge of a sharded job committed.</summary>
+public sealed record IngestMergeSummary(
+    string Job,
+    int Parts,
+    long Files,
+    long Refs,
+    long NextOrdinal,
+    (DateTimeOffset? From, DateTimeOffset? To)? TimeRange,
+    string Snapshot,
+    bool AlreadyMerged,
+    TimeSpan Elapsed);
+
 /// <summary>What a run did.</summary>
 public sealed record IngestSummary(
     IngestProgress Progress,
@@ -46,6 +58,9 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
 {
     public const string SourceKey = "floe.ingest.source";
     public const string NextOrdinalKey = "floe.ingest.next_ordinal";
+    public const string MergedJobKey = "floe.ingest.merged_job";
+    private const string DoneSegment = "done";
+    private const int SchemaProbeFiles = 16;
     private const int MaxProblemsListed = 1000;
 
     private readonly IngestOptions _options = options ?? throw new ArgumentNullException(nameof(options));
@@ -56,6 +71,154 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
         ArgumentNullException.ThrowIfNull(sources);
         var run = new Run(this, sources, progress, await _repository.WritableSessionAsync(_options.Branch, cancellationToken));
         return await run.ExecuteAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The name shard changesets are written under: <see cref="IngestOptions.Job"/>, else derived from the source and
+    /// the options that shape the arrays, so every worker of a job (and the merge) computes the same one.
+    /// </summary>
+    public static string JobName(SourceSet sources, IngestOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Job is { } job)
+        {
+            Changeset.ValidateName(job);
+            return job;
+        }
+
+        var key = string.Join("\n", sources.Description, options.Branch, options.Mode, options.Dimension, options.Group ?? "", string.Join(",", options.Variables ?? []));
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key));
+        return "ingest-" + Convert.ToHexStringLower(hash.AsSpan(0, 6));
+    }
+
+    /// <summary>
+    /// Commits every part of a sharded job in one commit: checks that all N parts finished, merges their changesets in
+    /// part order (memory bounded by a manifest box, not the job), commits, then deletes the changesets. A part that
+    /// is missing or unfinished is named, with the command that finishes it.
+    /// </summary>
+    public async Task<IngestMergeSummary> MergeAsync(string job, CancellationToken cancellationToken = default)
+    {
+        Changeset.ValidateName(job);
+        var clock = Stopwatch.StartNew();
+        var names = await _repository.ListChangesetsAsync(job + "/", cancellationToken);
+        var session = await _repository.WritableSessionAsync(_options.Branch, cancellationToken);
+        if (names.Count == 0)
+        {
+            if (session.BaseSnapshot.Metadata.TryGetValue(MergedJobKey, out var merged) && merged == job)
+            {
+                return new IngestMergeSummary(job, 0, 0, 0, 0, null, session.BaseSnapshot.Id.ToString(), AlreadyMerged: true, clock.Elapsed);
+            }
+
+            throw new IngestException($"job {job}", "has no parts written; run floe ingest --shard I/N with the same source first");
+        }
+
+        var parts = new SortedDictionary<int, List<string>>();
+        var counts = new HashSet<int>();
+        foreach (var name in names)
+        {
+            var segments = name[(job.Length + 1)..].Split('/');
+            var of = segments[0].Split("-of-");
+            if (segments.Length != 2 || of.Length != 2 || !int.TryParse(of[0], CultureInfo.InvariantCulture, out var index) ||
+                !int.TryParse(of[1], CultureInfo.InvariantCulture, out var count))
+            {
+                throw new IngestException($"job {job}", $"holds a changeset named {name}, which no shard writes");
+            }
+
+            counts.Add(count);
+            if (!parts.TryGetValue(index, out var list))
+            {
+                parts[index] = list = [];
+            }
+
+            list.Add(segments[1]);
+        }
+
+        if (counts.Count != 1)
+        {
+            throw new IngestException($"job {job}", $"has parts of {string.Join(" and ", counts.Order())} shards; delete the changesets of the run you abandoned, or use --job");
+        }
+
+        var total = counts.Single();
+        var unfinished = Enumerable.Range(0, total).Where(i => !parts.TryGetValue(i, out var list) || !list.Contains(DoneSegment)).ToList();
+        if (unfinished.Count > 0)
+        {
+            throw new IngestException($"job {job}",
+                $"{unfinished.Count} of {total} parts are not finished ({string.Join(", ", unfinished.Take(20).Select(i => $"{i}/{total}"))}{(unfinished.Count > 20 ? ", ..." : "")}); " +
+                "rerun floe ingest --shard I/N for each, then merge");
+        }
+
+        long files = 0, refs = 0, next = 0;
+        string? source = null;
+        DateTimeOffset? from = null, to = null;
+        foreach (var (index, segments) in parts)
+        {
+            // Batches in order, the part's closing changeset last.
+            foreach (var segment in segments.Where(s => s != DoneSegment).Order(StringComparer.Ordinal).Append(DoneSegment))
+            {
+                var name = $"{job}/{index}-of-{total}/{segment}";
+                var changeset = await _repository.ReadChangesetAsync(name, cancellationToken)
+                    ?? throw new IngestException($"job {job}", $"changeset {name} disappeared during the merge");
+                var metadata = changeset.Metadata;
+                source ??= metadata.GetValueOrDefault(SourceKey);
+                if (metadata.GetValueOrDefault(SourceKey) != source)
+                {
+                    throw new IngestException($"job {job}", $"changeset {name} comes from {metadata.GetValueOrDefault(SourceKey)}, not {source}");
+                }
+
+                session.AddChangeset(changeset);
+                if (segment == DoneSegment)
+                {
+                    continue;
+                }
+
+                files += long.Parse(metadata.GetValueOrDefault("floe.ingest.files", "0"), CultureInfo.InvariantCulture);
+                refs += long.Parse(metadata.GetValueOrDefault("floe.ingest.refs", "0"), CultureInfo.InvariantCulture);
+                next = Math.Max(next, long.Parse(metadata.GetValueOrDefault(NextOrdinalKey, "0"), CultureInfo.InvariantCulture));
+                if (metadata.TryGetValue("floe.ingest.time_from", out var a) && DateTimeOffset.TryParse(a, CultureInfo.InvariantCulture, out var af))
+                {
+                    from = from is null || af < from ? af : from;
+                }
+
+                if (metadata.TryGetValue("floe.ingest.time_to", out var b) && DateTimeOffset.TryParse(b, CultureInfo.InvariantCulture, out var bt))
+                {
+                    to = to is null || bt > to ? bt : to;
+                }
+            }
+        }
+
+        var commitMetadata = new Dictionary<string, string>(_options.CommitMetadata ?? new Dictionary<string, string>())
+        {
+            [SourceKey] = source ?? "",
+            [NextOrdinalKey] = next.ToString(CultureInfo.InvariantCulture),
+            [MergedJobKey] = job,
+            ["floe.ingest.parts"] = total.ToString(CultureInfo.InvariantCulture),
+            ["floe.ingest.files"] = files.ToString(CultureInfo.InvariantCulture),
+            ["floe.ingest.refs"] = refs.ToString(CultureInfo.InvariantCulture),
+        };
+        var range = "";
+        if (from is { } f && to is { } t)
+        {
+            commitMetadata["floe.ingest.time_from"] = f.ToString("o", CultureInfo.InvariantCulture);
+            commitMetadata["floe.ingest.time_to"] = t.ToString("o", CultureInfo.InvariantCulture);
+            range = $" {f.UtcDateTime:yyyy-MM-dd HH:mm} to {t.UtcDateTime:yyyy-MM-dd HH:mm}";
+        }
+
+        var id = await session.CommitAsync($"merge {job}:{range} {total} parts, {files} files of {source}", commitMetadata, cancellationToken);
+        foreach (var name in names)
+        {
+            // Best effort: a changeset left behind is garbage; the commit already records that the job was merged.
+            try
+            {
+                await _repository.DeleteChangesetAsync(name, cancellationToken);
+            }
+            catch (Exception ex) when (ex is FloeStoreException or ObjectStoreException or IOException)
+            {
+                break;
+            }
+        }
+
+        return new IngestMergeSummary(job, total, files, refs, next, from is null ? null : (from, to), id.ToString(), AlreadyMerged: false, clock.Elapsed);
     }
 
     private sealed class Run(Ingestor owner, SourceSet sources, IProgress<IngestProgress>? progress, Session session)
@@ -71,47 +234,106 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
         private string? _lastCommit;
         private long _extent;
         private long _lastReport;
+        private string? _segmentPrefix;
+        private int _segment;
+        private bool _firstShardBatch;
 
         public async Task<IngestSummary> ExecuteAsync(CancellationToken cancellationToken)
         {
             _schema = IngestSchema.Load(session, _options.Dimension);
             var head = session.BaseSnapshot.Metadata;
-            long from = 0;
-            if (head.TryGetValue(SourceKey, out var recorded) && recorded == sources.Description &&
-                head.TryGetValue(NextOrdinalKey, out var next) && long.TryParse(next, CultureInfo.InvariantCulture, out var ordinal))
-            {
-                from = ordinal;
-            }
+            long from = 0, to = long.MaxValue;
+            var continuing = head.TryGetValue(SourceKey, out var recorded) && recorded == sources.Description &&
+                head.TryGetValue(NextOrdinalKey, out var next) && long.TryParse(next, CultureInfo.InvariantCulture, out from);
 
             if (_options.Mode == IngestMode.Append && _schema is null)
             {
                 throw new IngestException($"branch {_options.Branch}", $"holds no arrays ingested along \"{_options.Dimension}\"; create them with floe ingest");
             }
 
-            if (_options.Mode == IngestMode.Create && _schema is not null && from == 0)
+            if (_options.Mode == IngestMode.Create && _schema is not null && (from == 0 || !continuing))
             {
                 throw new IngestException($"branch {_options.Branch}",
                     $"already holds arrays ingested along \"{_options.Dimension}\" ({_schema.CoordinatePath}) from other files; add files with floe append");
             }
 
             _extent = _schema is null ? 0 : session.GetArrayMetadata(_schema.CoordinatePath).Shape[0];
+            if (_options.Shard is { } shard)
+            {
+                (from, to) = await StartShardAsync(shard, cancellationToken);
+            }
+            else if (_schema is null)
+            {
+                await CreateSchemaAsync(from, cancellationToken);
+            }
+
             var batch = new List<SourceFile>();
             await using var files = sources.EnumerateAsync(from, cancellationToken).GetAsyncEnumerator(cancellationToken);
-            var more = await files.MoveNextAsync();
+            var more = await files.MoveNextAsync() && files.Current.Ordinal < to;
             while (more)
             {
                 batch.Clear();
                 while (more && (batch.Count == 0 || SameBatch(batch[0], files.Current, batch.Count)))
                 {
                     batch.Add(files.Current);
-                    more = await files.MoveNextAsync();
+                    more = await files.MoveNextAsync() && files.Current.Ordinal < to;
                 }
 
                 await RunBatchAsync(batch, cancellationToken);
             }
 
+            if (_segmentPrefix is not null)
+            {
+                // The closing changeset marks the part finished; the merge requires one from every part.
+                await session.SaveChangesetAsync(_segmentPrefix + DoneSegment, new Dictionary<string, string>
+                {
+                    [SourceKey] = sources.Description,
+                    [NextOrdinalKey] = to.ToString(CultureInfo.InvariantCulture),
+                }, cancellationToken);
+            }
+
             Report(force: true);
             return new IngestSummary(Snapshot(), [.. _problems], _gaps, _extent, from, _schema);
+        }
+
+        // A part's range of ordinals, continuing after its last changeset when rerun; the arrays, when the branch has
+        // none yet, come from the source's first files, so that every part creates the same ones.
+        private async Task<(long From, long To)> StartShardAsync(IngestShard shard, CancellationToken cancellationToken)
+        {
+            // A glob is listed once to count it; its order is the same for every part.
+            var count = sources.Count ?? await sources.EnumerateAsync(0, cancellationToken).LongCountAsync(cancellationToken);
+            var (from, to) = shard.Range(count);
+            var job = JobName(sources, _options);
+            _segmentPrefix = $"{job}/{shard.Index}-of-{shard.Count}/";
+            _firstShardBatch = true;
+            var written = await owner._repository.ListChangesetsAsync(_segmentPrefix, cancellationToken);
+            if (written.Contains(_segmentPrefix + DoneSegment))
+            {
+                _segmentPrefix = null; // nothing left to write
+                return (to, to);
+            }
+
+            var segments = written.Select(n => n[_segmentPrefix.Length..]).ToList();
+            if (segments.Count > 0)
+            {
+                var last = await owner._repository.ReadChangesetAsync(_segmentPrefix + segments[^1], cancellationToken);
+                if (last is null || last.Metadata.GetValueOrDefault(SourceKey) != sources.Description ||
+                    !long.TryParse(last.Metadata.GetValueOrDefault(NextOrdinalKey), CultureInfo.InvariantCulture, out var next))
+                {
+                    throw new IngestException($"job {job}", $"part {shard} holds changesets of another source; pass another --job");
+                }
+
+                from = next;
+                _segment = segments.Count;
+                _firstShardBatch = false;
+            }
+
+            if (_schema is null)
+            {
+                await CreateSchemaAsync(0, cancellationToken);
+            }
+
+            return (from, to);
         }
 
         private bool SameBatch(SourceFile first, SourceFile file, int count)
@@ -133,22 +355,12 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
 
         private async Task RunBatchAsync(List<SourceFile> batch, CancellationToken cancellationToken)
         {
-            var start = 0;
-            if (_schema is null)
-            {
-                start = await CreateSchemaAsync(batch, cancellationToken);
-                if (_schema is null)
-                {
-                    return;
-                }
-            }
-
             var previousExtent = _extent;
             var batchClock = Stopwatch.StartNew();
             var refsBefore = Interlocked.Read(ref _refs);
             var placed = new ConcurrentBag<(long Position, int Count)>();
             var nativeRows = new ConcurrentBag<(string Path, long Position, int Count, byte[] Rows)>();
-            await Parallel.ForEachAsync(batch.Skip(start), new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken },
+            await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken },
                 async (file, ct) =>
                 {
                     var changes = await ReadFileAsync(file, ct);
@@ -187,11 +399,27 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
                 });
 
             await WriteNativeRowsAsync(nativeRows, cancellationToken);
+            if (_firstShardBatch && !placed.IsEmpty)
+            {
+                // A part's first file need not follow the array's end: the parts before it fill that.
+                previousExtent = placed.Min(p => p.Position);
+                _firstShardBatch = false;
+            }
+
             RecordGaps(placed, previousExtent);
-            if (session.HasChanges)
+            if (_segmentPrefix is not null)
+            {
+                var (metadata, _, range) = Describe(batch, placed, Interlocked.Read(ref _refs) - refsBefore);
+                metadata["floe.ingest.part"] = _options.Shard!.ToString();
+                await session.SaveChangesetAsync(_segmentPrefix + _segment.ToString("D6", CultureInfo.InvariantCulture), metadata, cancellationToken);
+                _segment++;
+                _commits++;
+                _lastCommit = $"changeset {_segmentPrefix}{_segment - 1:D6} {range}";
+            }
+            else if (session.HasChanges)
             {
                 var reading = batchClock.Elapsed;
-                var id = await CommitAsync(batch, placed, cancellationToken);
+                var id = await CommitAsync(batch, placed, Interlocked.Read(ref _refs) - refsBefore, cancellationToken);
                 _options.Committed?.Invoke(new IngestCommit(id, batch[0].Ordinal, batch.Count, Interlocked.Read(ref _refs) - refsBefore, reading, batchClock.Elapsed - reading));
             }
 
@@ -216,35 +444,48 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
             _extent = extent;
         }
 
-        // Reads the batch's first readable file (and a second when the step must come from two files) and creates the arrays.
-        private async Task<int> CreateSchemaAsync(List<SourceFile> batch, CancellationToken cancellationToken)
+        // Creates the arrays from the first readable file at or after `fromOrdinal` (and the next readable one when the
+        // step must come from two files). Files it cannot read are not counted here: the batches read them again.
+        private async Task CreateSchemaAsync(long fromOrdinal, CancellationToken cancellationToken)
         {
-            for (var i = 0; i < batch.Count; i++)
+            var probe = await sources.EnumerateAsync(fromOrdinal, cancellationToken).Take(SchemaProbeFiles).ToListAsync(cancellationToken);
+            Exception? firstProblem = null;
+            for (var i = 0; i < probe.Count; i++)
             {
-                var file = batch[i];
-                FileSample first;
-                try
-                {
-                    first = await FileSample.ReadAsync(owner._repository.Sources, file.Location, file.ReadFrom, file.Time, _options, cancellationToken);
-                }
-                catch (Exception ex) when (Skippable(file, ex))
+                var first = await TryReadAsync(probe[i]);
+                if (first is null)
                 {
                     continue;
                 }
 
                 FileSample? second = null;
-                if (_options.Step is null && sources.Step is null && first.Coordinate.Length == 1 && i + 1 < batch.Count)
+                for (var j = i + 1; second is null && j < probe.Count && _options.Step is null && sources.Step is null && first.Coordinate.Length == 1; j++)
                 {
-                    var next = batch[i + 1];
-                    second = await FileSample.ReadAsync(owner._repository.Sources, next.Location, next.ReadFrom, next.Time, _options, cancellationToken);
+                    second = await TryReadAsync(probe[j]);
                 }
 
-                _schema = await IngestSchema.CreateAsync(session, _options, first, second, sources.Step, file.Ordinal, cancellationToken);
-                // The first file is read again with the others, through the same path as every later file.
-                return i;
+                _schema = await IngestSchema.CreateAsync(session, _options, first, second, sources.Step, probe[i].Ordinal, cancellationToken);
+                return;
             }
 
-            return batch.Count;
+            if (probe.Count > 0)
+            {
+                throw new IngestException(sources.Description,
+                    $"none of its first {probe.Count} files from file {fromOrdinal} could be read to create the arrays{(firstProblem is null ? "" : $" ({firstProblem.Message})")}");
+            }
+
+            async Task<FileSample?> TryReadAsync(SourceFile file)
+            {
+                try
+                {
+                    return await FileSample.ReadAsync(owner._repository.Sources, file.Location, file.ReadFrom, file.Time, _options, cancellationToken);
+                }
+                catch (Exception ex) when (CanSkip(ex))
+                {
+                    firstProblem ??= ex;
+                    return null;
+                }
+            }
         }
 
         private async Task<FileChanges?> ReadFileAsync(SourceFile file, CancellationToken cancellationToken)
@@ -264,8 +505,18 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
 
         // A missing file of a time template is a gap; with --skip-mismatched an unreadable or mismatched file is skipped.
         // Both are reported. Anything else stops the run (the batch is not committed).
+        private bool CanSkip(Exception ex) =>
+            (ex is SourceNotFoundException && sources.Step is not null) ||
+            (_options.SkipMismatched && ex is IngestException or Hdf5FormatException or Hdf5NotSupportedException or NetCdfFormatException
+                or SourceReadException or NotSupportedException or FormatException);
+
         private bool Skippable(SourceFile file, Exception ex)
         {
+            if (!CanSkip(ex))
+            {
+                return false;
+            }
+
             if (ex is SourceNotFoundException && sources.Step is not null)
             {
                 Interlocked.Increment(ref _missing);
@@ -274,18 +525,12 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
                 return true;
             }
 
-            if (_options.SkipMismatched && ex is IngestException or Hdf5FormatException or Hdf5NotSupportedException or NetCdfFormatException
-                or SourceReadException or NotSupportedException or FormatException)
-            {
-                Interlocked.Increment(ref _skipped);
-                AddProblem(new IngestProblem(file.Location, ex is IngestException ingest && ingest.Location == file.Location
-                    ? ex.Message[(file.Location.Length + 2)..]
-                    : ex.Message));
-                Interlocked.Increment(ref _filesDone);
-                return true;
-            }
-
-            return false;
+            Interlocked.Increment(ref _skipped);
+            AddProblem(new IngestProblem(file.Location, ex is IngestException ingest && ingest.Location == file.Location
+                ? ex.Message[(file.Location.Length + 2)..]
+                : ex.Message));
+            Interlocked.Increment(ref _filesDone);
+            return true;
         }
 
         private void AddProblem(IngestProblem problem)
@@ -359,7 +604,17 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
             }
         }
 
-        private async Task<string> CommitAsync(List<SourceFile> batch, IEnumerable<(long Position, int Count)> placed, CancellationToken cancellationToken)
+        private async Task<string> CommitAsync(List<SourceFile> batch, IEnumerable<(long Position, int Count)> placed, long refs, CancellationToken cancellationToken)
+        {
+            var (metadata, message, range) = Describe(batch, placed, refs);
+            var id = await session.CommitAsync(message, metadata, cancellationToken);
+            _commits++;
+            _lastCommit = $"{id} {range}";
+            return id.ToString();
+        }
+
+        // A batch's commit (or changeset) metadata and message: the source range, so reruns resume after it.
+        private (Dictionary<string, string> Metadata, string Message, string Range) Describe(List<SourceFile> batch, IEnumerable<(long Position, int Count)> placed, long refs)
         {
             var positions = placed.ToList();
             var first = positions.Count > 0 ? positions.Min(p => p.Position) : (long?)null;
@@ -375,6 +630,7 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
                 ["floe.ingest.last_location"] = batch[^1].Location,
                 ["floe.ingest.files"] = batch.Count.ToString(CultureInfo.InvariantCulture),
                 ["floe.ingest.extent"] = _extent.ToString(CultureInfo.InvariantCulture),
+                ["floe.ingest.refs"] = refs.ToString(CultureInfo.InvariantCulture),
             };
             if (from is { } a && to is { } b)
             {
@@ -387,10 +643,7 @@ public sealed class Ingestor(Repository repository, IngestOptions options)
                 : $"positions {first} to {last}";
             var verb = _options.Mode == IngestMode.Create ? "ingest" : "append";
             var message = $"{verb} {range}: files {batch[0].Ordinal} to {batch[^1].Ordinal} of {sources.Description}";
-            var id = await session.CommitAsync(message, metadata, cancellationToken);
-            _commits++;
-            _lastCommit = $"{id} {range}";
-            return id.ToString();
+            return (metadata, message, range);
         }
 
         private IngestProgress Snapshot() => new(
