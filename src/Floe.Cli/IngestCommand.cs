@@ -34,6 +34,12 @@ internal static class IngestCommand
         var skip = new Option<bool>("--skip-mismatched") { Description = "Skip and report files that do not match the arrays or cannot be read, instead of stopping" };
         var branch = new Option<string>("--branch", "-b") { Description = "Branch to commit to", DefaultValueFactory = _ => Repository.MainBranch };
         var json = new Option<bool>("--json") { Description = "Print progress and the result as JSON lines" };
+        var shard = new Option<string?>("--shard")
+        {
+            Description = "Write only part I (from 0) of N of the files, as changesets to merge later: I/N, or env for JOB_COMPLETION_INDEX/JOB_COMPLETIONS (a Kubernetes Indexed Job)",
+        };
+        var merge = new Option<bool>("--merge") { Description = "Commit all N parts written with --shard in one commit (give the same source options, or --job)" };
+        var job = new Option<string?>("--job") { Description = "Name of the sharded job's changesets (default: derived from the source and options)" };
         var name = mode == IngestMode.Create ? "ingest" : "append";
         var description = mode == IngestMode.Create
             ? "Create arrays from many source files, committing as it goes; rerun the same command to resume after a crash"
@@ -41,13 +47,23 @@ internal static class IngestCommand
         var command = new Command(name, description)
         {
             Commands.RepoOption, files, listFile, glob, template, start, end, every, standIn, group, variables, dimension, step, commitEvery, concurrency, skip, branch, json,
+            shard, merge, job,
         };
         command.SetAction((parse, ct) => Commands.Run(async () =>
         {
-            var sources = SourceSets.Create(
-                parse.GetValue(files), parse.GetValue(listFile), parse.GetValue(glob), parse.GetValue(template),
-                ParseTime(parse.GetValue(start), "--start"), ParseTime(parse.GetValue(end), "--end"),
-                parse.GetValue(every) is { } e ? Durations.Parse(e) : null, parse.GetValue(standIn));
+            var merging = parse.GetValue(merge);
+            if (merging && parse.GetValue(shard) is not null)
+            {
+                throw new ArgumentException("--merge and --shard go in separate runs: first every --shard I/N, then one --merge");
+            }
+
+            var hasSource = (parse.GetValue(files) ?? []).Length > 0 || parse.GetValue(listFile) is not null || parse.GetValue(glob) is not null || parse.GetValue(template) is not null;
+            var sources = merging && !hasSource && parse.GetValue(job) is not null
+                ? null
+                : SourceSets.Create(
+                    parse.GetValue(files), parse.GetValue(listFile), parse.GetValue(glob), parse.GetValue(template),
+                    ParseTime(parse.GetValue(start), "--start"), ParseTime(parse.GetValue(end), "--end"),
+                    parse.GetValue(every) is { } e ? Durations.Parse(e) : null, parse.GetValue(standIn));
             var options = new IngestOptions
             {
                 Mode = mode,
@@ -59,12 +75,45 @@ internal static class IngestCommand
                 CommitEvery = parse.GetValue(commitEvery) is { } c ? CommitPolicy.Parse(c) : CommitPolicy.Default,
                 Concurrency = parse.GetValue(concurrency) is var n and >= 1 ? n : throw new ArgumentException("--concurrency must be at least 1"),
                 SkipMismatched = parse.GetValue(skip),
+                Shard = parse.GetValue(shard) is { } part ? IngestShard.Parse(part) : null,
+                Job = parse.GetValue(job),
             };
             var store = new FileSystemObjectStore(parse.GetValue(Commands.RepoOption)!);
-            var repository = mode == IngestMode.Create ? await Repository.OpenOrCreateAsync(store, cancellationToken: ct) : await Repository.OpenAsync(store, cancellationToken: ct);
-            await RunAsync(repository, sources, options, parse.GetValue(json), ct);
+            var repository = mode == IngestMode.Create && !merging ? await Repository.OpenOrCreateAsync(store, cancellationToken: ct) : await Repository.OpenAsync(store, cancellationToken: ct);
+            if (merging)
+            {
+                await MergeAsync(repository, options, options.Job ?? Ingestor.JobName(sources!, options), parse.GetValue(json), ct);
+            }
+            else
+            {
+                await RunAsync(repository, sources!, options, parse.GetValue(json), ct);
+            }
         }));
         return command;
+    }
+
+    private static async Task MergeAsync(Repository repository, IngestOptions options, string job, bool json, CancellationToken cancellationToken)
+    {
+        var merged = await new Ingestor(repository, options).MergeAsync(job, cancellationToken);
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["event"] = "merged",
+                ["job"] = merged.Job,
+                ["already_merged"] = merged.AlreadyMerged,
+                ["parts"] = merged.Parts,
+                ["files"] = merged.Files,
+                ["refs"] = merged.Refs,
+                ["snapshot"] = merged.Snapshot,
+                ["elapsed_s"] = Math.Round(merged.Elapsed.TotalSeconds, 3),
+            }));
+            return;
+        }
+
+        Console.WriteLine(merged.AlreadyMerged
+            ? $"job {job} was already merged: branch {options.Branch} is at {merged.Snapshot}"
+            : $"merged job {job}: {merged.Parts} parts, {merged.Files:N0} files, {merged.Refs:N0} refs in one commit {merged.Snapshot} on branch {options.Branch} ({merged.Elapsed.TotalSeconds:0.0} s)");
     }
 
     private static async Task RunAsync(Repository repository, SourceSet sources, IngestOptions options, bool json, CancellationToken cancellationToken)
@@ -74,12 +123,21 @@ internal static class IngestCommand
         if (json)
         {
             summary = await ingestor.RunAsync(sources, new InlineProgress(p => Console.WriteLine(ProgressJson(p))), cancellationToken);
-            Console.WriteLine(SummaryJson(summary));
+            var done = SummaryJson(summary);
+            if (options.Shard is { } part)
+            {
+                done["shard"] = part.ToString();
+                done["job"] = Ingestor.JobName(sources, options);
+            }
+
+            Console.WriteLine(JsonSerializer.Serialize(done));
             return;
         }
 
         Console.WriteLine($"{(options.Mode == IngestMode.Create ? "ingesting" : "appending")} {sources.Description}");
-        Console.WriteLine($"into {repository.Store.Description}, branch {options.Branch}; commits {options.CommitEvery}");
+        Console.WriteLine(options.Shard is { } shard
+            ? $"part {shard} into {repository.Store.Description}, written as changesets of job {Ingestor.JobName(sources, options)} every {options.CommitEvery} batch"
+            : $"into {repository.Store.Description}, branch {options.Branch}; commits {options.CommitEvery}");
         if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
         {
             IngestSummary? result = null;
@@ -112,6 +170,10 @@ internal static class IngestCommand
         }
 
         PrintSummary(summary);
+        if (options.Shard is { } written)
+        {
+            Console.WriteLine($"part {written} is written; once all {written.Count} parts are, commit them with: floe {(options.Mode == IngestMode.Create ? "ingest" : "append")} --merge --job {Ingestor.JobName(sources, options)} and the same --repo");
+        }
     }
 
     private static void PrintSummary(IngestSummary summary)
@@ -120,7 +182,9 @@ internal static class IngestCommand
         Console.WriteLine(ProgressLine(p));
         if (summary.ResumedFrom > 0)
         {
-            Console.WriteLine($"resumed after file {summary.ResumedFrom - 1} (committed by an earlier run)");
+            Console.WriteLine(p.FilesDone == 0 && p.Commits == 0
+                ? $"nothing to do: earlier runs handled the files up to file {summary.ResumedFrom - 1}"
+                : $"resumed after file {summary.ResumedFrom - 1} (handled by an earlier run)");
         }
 
         if (p.AlreadyPresent > 0)
@@ -182,7 +246,7 @@ internal static class IngestCommand
         ["files_per_s"] = p.Elapsed.TotalSeconds > 0 ? Math.Round(p.FilesDone / p.Elapsed.TotalSeconds, 1) : 0,
     });
 
-    private static string SummaryJson(IngestSummary summary) => JsonSerializer.Serialize(new Dictionary<string, object?>
+    private static Dictionary<string, object?> SummaryJson(IngestSummary summary) => new()
     {
         ["event"] = "done",
         ["files_done"] = summary.Progress.FilesDone,
@@ -196,7 +260,7 @@ internal static class IngestCommand
         ["resumed_from"] = summary.ResumedFrom,
         ["elapsed_s"] = Math.Round(summary.Progress.Elapsed.TotalSeconds, 3),
         ["last_commit"] = summary.Progress.LastCommit,
-    });
+    };
 
     private static DateTimeOffset? ParseTime(string? text, string option)
     {

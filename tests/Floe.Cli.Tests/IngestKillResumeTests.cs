@@ -23,9 +23,6 @@ public sealed class IngestKillResumeTests : IDisposable
     // Batches of 2 files: ordinals 0-1, 2-3 and 4-5 are committed before the FIFO at ordinal 6 blocks the run.
     private const int FifoOrdinal = 6;
 
-    // Only guards against a hung process; nothing is asserted about how fast anything runs.
-    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(120);
-
     private readonly string _root = Directory.CreateTempSubdirectory("floe-kill-resume-").FullName;
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
@@ -33,7 +30,7 @@ public sealed class IngestKillResumeTests : IDisposable
     [Fact]
     public async Task A_killed_ingest_resumes_on_rerun_to_exactly_the_refs_of_an_uninterrupted_run_and_a_further_rerun_adds_nothing()
     {
-        var files = WriteEra5Days(Path.Combine(_root, "era5"));
+        var files = FloeCli.WriteEra5Days(Path.Combine(_root, "era5"), Days);
         Assert.Equal(Days, files.Count);
         var listFile = Path.Combine(_root, "files.txt");
         await File.WriteAllLinesAsync(listFile, files);
@@ -48,7 +45,7 @@ public sealed class IngestKillResumeTests : IDisposable
         File.Move(fifo, aside);
         MakeFifo(fifo);
 
-        using (var killed = StartFloe(IngestArguments(resumedRepo, listFile)))
+        using (var killed = FloeCli.StartFloe(IngestArguments(resumedRepo, listFile)))
         {
             try
             {
@@ -77,14 +74,14 @@ public sealed class IngestKillResumeTests : IDisposable
         // A rename keeps the file's modification time, which virtual references record.
         File.Move(aside, fifo);
 
-        var resumed = await RunFloeAsync(IngestArguments(resumedRepo, listFile));
+        var resumed = await FloeCli.RunFloeAsync(IngestArguments(resumedRepo, listFile));
         Assert.Equal(FifoOrdinal, resumed.GetProperty("resumed_from").GetInt64());
         Assert.Equal(Days - FifoOrdinal, resumed.GetProperty("files_done").GetInt64());
         Assert.Equal((Days - FifoOrdinal) / 2, resumed.GetProperty("commits").GetInt32());
         Assert.Equal(0, resumed.GetProperty("already_present").GetInt64());
         Assert.Equal(Days * HoursPerDay, resumed.GetProperty("extent").GetInt64());
 
-        var clean = await RunFloeAsync(IngestArguments(cleanRepo, listFile));
+        var clean = await FloeCli.RunFloeAsync(IngestArguments(cleanRepo, listFile));
         Assert.Equal(0, clean.GetProperty("resumed_from").GetInt64());
         Assert.Equal(Days, clean.GetProperty("files_done").GetInt64());
         Assert.Equal(Days * HoursPerDay, clean.GetProperty("extent").GetInt64());
@@ -105,16 +102,16 @@ public sealed class IngestKillResumeTests : IDisposable
         var hours = Numbers(await resumedReader.ReadRegionAsync("/time", [0], [Days * HoursPerDay]), time.DataType.Name);
         Assert.Equal(Enumerable.Range(0, Days * HoursPerDay).Select(h => hours[0] + h), hours);
 
-        var cleanRefs = await AllRefsAsync(cleanReader, arrays);
+        var cleanRefs = await FloeCli.AllRefsAsync(cleanReader, arrays);
         Assert.Contains(cleanRefs, r => r.StartsWith("/tp ", StringComparison.Ordinal) && r.Contains(" virtual ", StringComparison.Ordinal));
-        Assert.Equal(cleanRefs, await AllRefsAsync(resumedReader, arrays));
+        Assert.Equal(cleanRefs, await FloeCli.AllRefsAsync(resumedReader, arrays));
 
         // Each batch was committed once: the killed run's three, then the rerun's two, in order.
         var batches = await BatchesAsync(resumedRepo);
         Assert.Equal([(0, 2), (2, 2), (4, 2), (6, 2), (8, 2)], batches);
 
         var before = (await (await OpenAsync(resumedRepo)).ReadBranchAsync(Repository.MainBranch)).Snapshot;
-        var again = await RunFloeAsync(IngestArguments(resumedRepo, listFile));
+        var again = await FloeCli.RunFloeAsync(IngestArguments(resumedRepo, listFile));
         Assert.Equal(Days, again.GetProperty("resumed_from").GetInt64());
         Assert.Equal(0, again.GetProperty("files_done").GetInt64());
         Assert.Equal(0, again.GetProperty("commits").GetInt32());
@@ -124,17 +121,6 @@ public sealed class IngestKillResumeTests : IDisposable
 
     private static string[] IngestArguments(string repo, string listFile) =>
         ["ingest", "--repo", repo, "--list-file", listFile, "--commit-every", "2", "--concurrency", "1", "--json"];
-
-    // The era5.py the tests use, as Floe.Benchmarks embeds it (this project does not copy tests/Fixtures).
-    private static List<string> WriteEra5Days(string directory)
-    {
-        using var resource = typeof(FixtureWriter).Assembly.GetManifestResourceStream("era5.py");
-        Assert.NotNull(resource);
-        using var reader = new StreamReader(resource);
-        var script = reader.ReadToEnd();
-        return [.. OraclePython.Run(script, directory, Days.ToString(CultureInfo.InvariantCulture), "--start", "2020-01-01", "--small")
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
-    }
 
     // Chunks come back little-endian, as this machine is; era5.py writes time as int32 hours.
     private static double[] Numbers(byte[] data, string type) => type switch
@@ -154,7 +140,7 @@ public sealed class IngestKillResumeTests : IDisposable
     }
 
     // Polls the branch head until the run has committed the files before `ordinal`; fails if floe ends first.
-    private static async Task WaitForNextOrdinalAsync(string repo, long ordinal, FloeProcess floe)
+    private static async Task WaitForNextOrdinalAsync(string repo, long ordinal, FloeCli.FloeProcess floe)
     {
         var guard = Stopwatch.StartNew();
         while (true)
@@ -169,9 +155,9 @@ public sealed class IngestKillResumeTests : IDisposable
                 return;
             }
 
-            if (guard.Elapsed > HangGuard)
+            if (guard.Elapsed > FloeCli.HangGuard)
             {
-                Assert.Fail($"floe did not commit file {ordinal - 1} within {HangGuard}: is it stuck?");
+                Assert.Fail($"floe did not commit file {ordinal - 1} within {FloeCli.HangGuard}: is it stuck?");
             }
 
             await Task.Delay(50);
@@ -225,149 +211,4 @@ public sealed class IngestKillResumeTests : IDisposable
 
     // Every chunk of every array: a virtual reference as where it points (and the packing it decodes with), any
     // other chunk by its decoded bytes, since native chunk ids differ between repositories.
-    private static async Task<List<string>> AllRefsAsync(NodeReader reader, IEnumerable<string> arrays)
-    {
-        var refs = new List<string>();
-        foreach (var array in arrays)
-        {
-            foreach (var coords in GridCoordinates(reader.GetArrayMetadata(array).GridShape))
-            {
-                var key = $"{array} [{string.Join(",", coords)}]";
-                var chunkRef = await reader.GetChunkRefAsync(array, coords);
-                refs.Add(chunkRef switch
-                {
-                    null => $"{key} none",
-                    VirtualChunkRef v => $"{key} virtual {v.Location} {v.Offset} {v.Length} {v.Etag} {v.LastModified:o} {v.Codecs}",
-                    var other => $"{key} {other.GetType().Name} {Convert.ToHexString(await reader.ReadChunkAsync(array, coords))}",
-                });
-            }
-        }
-
-        return refs;
-    }
-
-    private static IEnumerable<long[]> GridCoordinates(long[] grid)
-    {
-        if (grid.Any(n => n == 0))
-        {
-            yield break;
-        }
-
-        var coords = new long[grid.Length];
-        while (true)
-        {
-            yield return (long[])coords.Clone();
-            var d = grid.Length - 1;
-            while (d >= 0 && ++coords[d] == grid[d])
-            {
-                coords[d] = 0;
-                d--;
-            }
-
-            if (d < 0)
-            {
-                yield break;
-            }
-        }
-    }
-
-    // Runs floe to the end and returns its final --json line, the summary.
-    private static async Task<JsonElement> RunFloeAsync(string[] arguments)
-    {
-        using var floe = StartFloe(arguments);
-        try
-        {
-            using var guard = new CancellationTokenSource(HangGuard);
-            try
-            {
-                await floe.Process.WaitForExitAsync(guard.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail($"floe {string.Join(' ', arguments)} did not end within {HangGuard}");
-            }
-
-            var output = await floe.OutputAsync();
-            Assert.True(floe.Process.ExitCode == 0, $"floe exited {floe.Process.ExitCode}: {await floe.ErrorAsync()}\n{output}");
-            var last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
-            using var summary = JsonDocument.Parse(last);
-            Assert.Equal("done", summary.RootElement.GetProperty("event").GetString());
-            return summary.RootElement.Clone();
-        }
-        finally
-        {
-            floe.KillIfRunning();
-        }
-    }
-
-    private static FloeProcess StartFloe(string[] arguments)
-    {
-        var floe = Path.Combine(AppContext.BaseDirectory, "floe.dll");
-        Assert.True(File.Exists(floe), $"floe.dll was not built at {floe}");
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(floe);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        try
-        {
-            return new FloeProcess(Process.Start(start)!);
-        }
-        catch (Win32Exception ex)
-        {
-            Assert.Fail($"could not start {start.FileName}: {ex.Message}");
-            throw;
-        }
-    }
-
-    // The test host usually runs under the dotnet host; the SDK also exports its path.
-    private static string DotnetHost()
-    {
-        var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk))
-        {
-            return fromSdk;
-        }
-
-        var current = Environment.ProcessPath;
-        return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
-    }
-
-    /// <summary>A floe process with its output drained as it runs, so a full pipe never stalls it.</summary>
-    private sealed class FloeProcess : IDisposable
-    {
-        private readonly Task<string> _output;
-        private readonly Task<string> _error;
-
-        public FloeProcess(Process process)
-        {
-            Process = process;
-            _output = process.StandardOutput.ReadToEndAsync();
-            _error = process.StandardError.ReadToEndAsync();
-        }
-
-        public Process Process { get; }
-
-        public Task<string> OutputAsync() => _output;
-
-        public Task<string> ErrorAsync() => _error;
-
-        public void KillIfRunning()
-        {
-            if (!Process.HasExited)
-            {
-                Process.Kill(entireProcessTree: true);
-                Process.WaitForExit();
-            }
-        }
-
-        public void Dispose() => Process.Dispose();
-    }
 }
