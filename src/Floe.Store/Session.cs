@@ -1134,7 +1134,8 @@ public sealed class Session : NodeReader
 
         /// <summary>Whether this session changed, or may have changed through a merged changeset, the chunk at <paramref name="coords"/>.</summary>
         public bool Touches(long[] coords) =>
-            TryGet(coords, out _) || _deltas.Values.Any(l => l.Any(e => new ChunkBox(e.ExtentMin, e.ExtentMax).Contains(coords)));
+            TryGet(coords, out _) ||
+            (_deltas.TryGetValue(ShardLayout.ShardOf(coords, shardShape), out var list) && list.Any(e => new ChunkBox(e.ExtentMin, e.ExtentMax).Contains(coords)));
 
         public bool Overlaps(ChunkBox box)
         {

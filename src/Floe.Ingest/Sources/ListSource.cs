@@ -35,7 +35,8 @@ public sealed class ListSource : SourceSet
     public static async Task<ListSource> FromFileAsync(string path, CancellationToken cancellationToken = default)
     {
         var lines = await File.ReadAllLinesAsync(path, cancellationToken);
-        return FromLines(lines, path);
+        // The full path, so a rerun from another directory is recognised as the same source and resumes.
+        return FromLines(lines, Path.GetFullPath(path));
     }
 
     internal static ListSource FromLines(IEnumerable<string> lines, string listFile) =>

@@ -30,6 +30,8 @@ public sealed class ListSourceTests
 
         Assert.Equal(["/data/a.nc", "/data/b.nc", "/data/c#1.nc"], await source.EnumerateAsync().Select(f => f.Location).ToListAsync());
         Assert.Equal($"list file {path} (3 files)", source.Description);
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
+        Assert.Equal(source.Description, (await ListSource.FromFileAsync(relative)).Description);
     }
 
     [Fact]
