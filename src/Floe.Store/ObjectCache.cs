@@ -52,6 +52,19 @@ internal sealed class ObjectCache<TKey, TValue>(long budgetBytes, Func<TValue, l
         return await task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>Drops an entry (a manifest a commit just replaced), so the budget goes to objects still in use.</summary>
+    public void Remove(TKey key)
+    {
+        lock (_lock)
+        {
+            if (_entries.Remove(key, out var node))
+            {
+                _order.Remove(node);
+                _bytes -= node.Value.Size;
+            }
+        }
+    }
+
     private async Task<TValue> LoadAndInsertAsync(TKey key, Func<TKey, Task<TValue>> load)
     {
         await Task.Yield();

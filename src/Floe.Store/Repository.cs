@@ -212,6 +212,9 @@ public sealed class Repository
             return ManifestShard.Decode(objectKey, stored.Data.Span);
         }, cancellationToken);
 
+    /// <summary>Evicts a manifest shard from the cache: a commit replaced it, so the branch's readers will not ask for it again.</summary>
+    internal void ForgetShard(ObjectId id) => _shards.Remove(id);
+
     public async Task<TransactionLog> GetTransactionLogAsync(ObjectId snapshotId, CancellationToken cancellationToken = default)
     {
         var key = TransactionLog.KeyOf(snapshotId);

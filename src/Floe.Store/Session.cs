@@ -720,6 +720,11 @@ public sealed class Session : NodeReader
             {
                 ManifestShard? old = byCoords.TryGetValue(shardCoords, out var entry) ? await Repository.GetShardAsync(entry.ManifestId, path, ct) : null;
                 results[shardCoords] = await WriteMergedShardAsync(path, metadata, shardCoords, shardShape, old, pending, ct);
+                if (entry is not null)
+                {
+                    // Replaced: keeping it cached would grow memory commit after commit until the budget is full.
+                    Repository.ForgetShard(entry.ManifestId);
+                }
             });
 
         foreach (var (coords, entry) in results)
@@ -804,6 +809,7 @@ public sealed class Session : NodeReader
         foreach (var delta in deltas)
         {
             var shard = await Repository.GetShardAsync(delta.ManifestId, path, cancellationToken);
+            Repository.ForgetShard(delta.ManifestId);
             if (!shard.Origin.AsSpan().SequenceEqual(origin) || !shard.Shape.AsSpan().SequenceEqual(shardShape))
             {
                 throw new CorruptObjectException(ManifestShard.KeyOf(delta.ManifestId), $"array '{path}': delta manifest covers another box than shard [{string.Join(", ", shardCoords)}]");

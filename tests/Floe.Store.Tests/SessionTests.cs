@@ -639,4 +639,24 @@ public sealed class SessionTests
             Assert.Equal(new[] { i, -i }, TestData.Int32Values(await reader.ReadChunkAsync("/arr", [i])));
         }
     }
+
+    [Fact]
+    public async Task A_commit_drops_the_shards_it_replaced_from_the_cache()
+    {
+        var (repository, session) = await NewSessionAsync();
+        session.CreateArray("/a", TestData.Int32Array([8], [1]), shardShape: [8]);
+        session.SetChunkRef("/a", [0], new VirtualChunkRef("file:///f0", 0, 4));
+        await session.CommitAsync("first");
+        var before = await repository.ReadOnlyAsync("main");
+        await before.GetChunkRefAsync("/a", [0]);
+        Assert.Equal(1, repository.ShardLoads);
+
+        session.SetChunkRef("/a", [1], new VirtualChunkRef("file:///f1", 0, 4));
+        await session.CommitAsync("second");
+        Assert.Equal(1, repository.ShardLoads); // the merge found the shard cached
+
+        // Replaced by the commit, the old shard is no longer cached: an old snapshot's reader loads it again.
+        Assert.Equal(new VirtualChunkRef("file:///f0", 0, 4), await before.GetChunkRefAsync("/a", [0]));
+        Assert.Equal(2, repository.ShardLoads);
+    }
 }
