@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Floe.Benchmarks.Ingest;
 using Floe.Benchmarks.Store;
 using Floe.Storage;
 using Floe.Store;
@@ -212,6 +213,35 @@ internal static class Commands
             }
         }));
         command.Subcommands.Add(hdf5);
+
+        var days = new Option<int?>("--days") { Description = "Only the first N days, one commit per day (a quick check; overrides --scale)" };
+        var shardCache = new Option<long?>("--shard-cache-mb") { Description = "The record repository's manifest shard cache in MB (default: the repository default, as floe ingest uses)" };
+        var ingest = new Command("ingest", "Building the IMERG record through floe ingest (stand-in files, one commit per year): time, memory, manifest bytes, against an h5py kerchunk-style build")
+        {
+            scale, dir, days, shardCache,
+        };
+        ingest.SetAction((parse, ct) => Run(async () =>
+        {
+            var work = parse.GetValue(dir);
+            var temporary = work is null;
+            work ??= Path.Combine(Path.GetTempPath(), "floe-bench-ingest-" + Guid.NewGuid().ToString("N")[..8]);
+            var chosen = parse.GetValue(days) is { } n
+                ? n >= 1 ? IngestScale.Days(n) : throw new ArgumentException("--days must be at least 1")
+                : parse.GetValue(scale) == "full" ? IngestScale.Full : IngestScale.Small;
+            try
+            {
+                var cacheBytes = parse.GetValue(shardCache) is { } mb ? mb >= 0 ? mb << 20 : throw new ArgumentException("--shard-cache-mb must not be negative") : (long?)null;
+                await new IngestBenchmark(Console.Out, work, chosen, cacheBytes).RunAsync(ct);
+            }
+            finally
+            {
+                if (temporary && Directory.Exists(work))
+                {
+                    Directory.Delete(work, recursive: true);
+                }
+            }
+        }));
+        command.Subcommands.Add(ingest);
         return command;
     }
 
