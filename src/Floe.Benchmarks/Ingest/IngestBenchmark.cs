@@ -196,12 +196,19 @@ print(json.dumps({"files": n, "refs": data_refs, "translate_s": translated - sta
         report.Row($"commit time, {last.Label} / {first.Label}", "≤ 1.2", $"{Seconds(last.Committing)} / {Seconds(first.Committing)} = {Report.F(timeRatio, "0.000")}", Met(timeRatio <= RatioTarget));
         report.Row($"peak RSS during the batch, {last.Label} / {first.Label}", "≤ 1.2", $"{Report.Mb(last.PeakRss)} / {Report.Mb(first.PeakRss)} = {Report.F(rssRatio, "0.000")}", Met(rssRatio <= RatioTarget));
         report.Row($"live heap after the commit, {last.Label} / {first.Label}", "≤ 1.2", $"{Report.Mb(last.LiveHeap)} / {Report.Mb(first.LiveHeap)} = {Report.F(heapRatio, "0.000")}", Met(heapRatio <= RatioTarget));
-        if (commits.Count >= 6)
-        {
-            var early = commits.Take(3).ToList();
-            var late = commits.Skip(commits.Count - 3).ToList();
-            report.Row($"commit time, median of last 3 / first 3", "", Report.F(Report.Median(late.Select(c => c.Committing.TotalMilliseconds)) / Report.Median(early.Select(c => c.Committing.TotalMilliseconds)), "0.000"), "");
-        }
+        // One commit against one is noisy on a shared machine: medians of the first and last few, and the trend of
+        // the live heap over all commits (a leak shows as a steady slope).
+        var k = Math.Clamp(commits.Count / 2, 1, 3);
+        double Steady(Func<CommitFigures, double> figure) =>
+            Report.Median(commits.Skip(commits.Count - k).Select(figure)) / Report.Median(commits.Take(k).Select(figure));
+        var timeSteady = Steady(c => c.Committing.TotalMilliseconds);
+        var rssSteady = Steady(c => c.PeakRss);
+        var heapSteady = Steady(c => c.LiveHeap);
+        var heapSlope = Slope(commits.Select(c => (double)c.LiveHeap).ToList());
+        report.Row($"commit time, median of last {k} / first {k}", "", Report.F(timeSteady, "0.000"), "");
+        report.Row($"peak RSS during the batch, median of last {k} / first {k}", "", Report.F(rssSteady, "0.000"), "");
+        report.Row($"live heap after the commit, median of last {k} / first {k}", "", Report.F(heapSteady, "0.000"), "");
+        report.Row("live heap after the commit, trend over all commits", "", $"{(heapSlope >= 0 ? "+" : "")}{Report.F(heapSlope / 1048576.0, "0.00")} MB per commit (least squares)", "");
 
         report.Row("manifest bytes in the repository (every manifest object)", "", $"{storeFigures.ManifestBytes:N0} in {storeFigures.ManifestObjects:N0} objects: {Report.F(storeFigures.ManifestBytes / (double)refs, "0.000")} B/ref", "");
         report.Row("manifest bytes of the last snapshot", "", $"{storeFigures.LiveManifestBytes:N0} in {storeFigures.LiveShards:N0} shards: {Report.F(storeFigures.LiveManifestBytes / (double)refs, "0.000")} B/ref", "");
@@ -261,6 +268,11 @@ print(json.dumps({"files": n, "refs": data_refs, "translate_s": translated - sta
             ["first_live_heap_bytes"] = first.LiveHeap,
             ["last_live_heap_bytes"] = last.LiveHeap,
             ["live_heap_ratio"] = Math.Round(heapRatio, 3),
+            ["commit_time_ratio_median"] = Math.Round(timeSteady, 3),
+            ["peak_rss_ratio_median"] = Math.Round(rssSteady, 3),
+            ["live_heap_ratio_median"] = Math.Round(heapSteady, 3),
+            ["ratio_median_of"] = k,
+            ["live_heap_slope_bytes_per_commit"] = Math.Round(heapSlope, 0),
             ["ratio_targets_met"] = timeRatio <= RatioTarget && rssRatio <= RatioTarget && heapRatio <= RatioTarget,
             ["per_commit_peak_rss"] = memory.PerPeriod,
             ["shard_cache_bytes"] = shardCache,
@@ -474,6 +486,26 @@ print(json.dumps({"files": n, "refs": data_refs, "translate_s": translated - sta
         CommitPeriod.Day => "per day",
         _ => $"every {policy.Files:N0} files",
     };
+
+    // Least-squares slope of values against their index.
+    private static double Slope(IReadOnlyList<double> values)
+    {
+        if (values.Count < 2)
+        {
+            return 0;
+        }
+
+        var meanX = (values.Count - 1) / 2.0;
+        var meanY = values.Average();
+        double covariance = 0, variance = 0;
+        for (var i = 0; i < values.Count; i++)
+        {
+            covariance += (i - meanX) * (values[i] - meanY);
+            variance += (i - meanX) * (i - meanX);
+        }
+
+        return covariance / variance;
+    }
 
     private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString(time.TotalSeconds < 10 ? "0.000" : "0.0", CultureInfo.InvariantCulture) + " s";
 
