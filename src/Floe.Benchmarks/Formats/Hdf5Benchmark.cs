@@ -19,42 +19,18 @@ public sealed class Hdf5Benchmark(TextWriter output, string workDirectory, int f
     // attributes, filters and fill value, and ask HDF5 for every chunk's offset and size.
     private const string PeerScript = """
 import sys, json, time, h5py, numpy as np
+
+""" + KerchunkPeer.Functions + """
 paths = sys.argv[2:]
 rounds = int(sys.argv[1])
-def attrs(obj):
-    out = {}
-    for k, v in obj.attrs.items():
-        if k in ("DIMENSION_LIST", "REFERENCE_LIST"):
-            continue
-        if isinstance(v, bytes):
-            v = v.decode()
-        elif isinstance(v, np.ndarray):
-            v = v.tolist() if v.dtype.kind != "O" else [str(x) for x in v.ravel()]
-        elif isinstance(v, np.generic):
-            v = v.item()
-        out[k] = v
-    return out
 def translate(path):
     refs = {}
     with open(path, "rb") as f, h5py.File(f, "r") as h:
         def visit(name, obj):
             if isinstance(obj, h5py.Group):
                 refs[name + "/.zattrs"] = json.dumps(attrs(obj))
-                return
-            dcpl = obj.id.get_create_plist()
-            refs[name + "/.zarray"] = json.dumps({"shape": obj.shape, "chunks": obj.chunks or obj.shape, "dtype": obj.dtype.str,
-                "fill_value": None if obj.fillvalue is None else obj.fillvalue.item() if hasattr(obj.fillvalue, "item") else obj.fillvalue,
-                "filters": [dcpl.get_filter(i)[0] for i in range(dcpl.get_nfilters())]})
-            refs[name + "/.zattrs"] = json.dumps(attrs(obj))
-            if obj.chunks is None:
-                offset = obj.id.get_offset()
-                if offset is not None:
-                    refs[name + "/0"] = [path, offset, obj.id.get_storage_size()]
-                return
-            for i in range(obj.id.get_num_chunks()):
-                info = obj.id.get_chunk_info(i)
-                key = ".".join(str(o // c) for o, c in zip(info.chunk_offset, obj.chunks))
-                refs[name + "/" + key] = [path, info.byte_offset, info.size]
+            else:
+                dataset_refs(refs, name, obj, path)
         h.visititems(visit)
     json.dumps(refs)
     return sum(1 for v in refs.values() if isinstance(v, list))

@@ -57,25 +57,14 @@ public sealed class IngestBenchmark(TextWriter output, string workDirectory, Ing
     // chunk keys by position, take static arrays from the first file, inline time and time_bnds, write the JSON.
     private const string PeerScript = """
 import sys, json, time, base64, h5py, numpy as np
+
+""" + KerchunkPeer.Functions + """
 def status(field):
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith(field):
                 return int(line.split()[1]) * 1024
     return 0
-def attrs(obj):
-    out = {}
-    for k, v in obj.attrs.items():
-        if k in ("DIMENSION_LIST", "REFERENCE_LIST"):
-            continue
-        if isinstance(v, bytes):
-            v = v.decode()
-        elif isinstance(v, np.ndarray):
-            v = v.tolist() if v.dtype.kind != "O" else [str(x) for x in v.ravel()]
-        elif isinstance(v, np.generic):
-            v = v.item()
-        out[k] = v
-    return out
 def translate(url, path):
     refs = {}
     with open(path, "rb") as f, h5py.File(f, "r") as h:
@@ -84,20 +73,7 @@ def translate(url, path):
         for name, obj in grid.items():
             if not isinstance(obj, h5py.Dataset):
                 continue
-            key = "Grid/" + name
-            dcpl = obj.id.get_create_plist()
-            refs[key + "/.zarray"] = json.dumps({"shape": obj.shape, "chunks": obj.chunks or obj.shape, "dtype": obj.dtype.str,
-                "fill_value": None if obj.fillvalue is None else obj.fillvalue.item() if hasattr(obj.fillvalue, "item") else obj.fillvalue,
-                "filters": [dcpl.get_filter(i)[0] for i in range(dcpl.get_nfilters())]})
-            refs[key + "/.zattrs"] = json.dumps(attrs(obj))
-            if obj.chunks is None:
-                offset = obj.id.get_offset()
-                if offset is not None:
-                    refs[key + "/0"] = [url, offset, obj.id.get_storage_size()]
-                continue
-            for i in range(obj.id.get_num_chunks()):
-                info = obj.id.get_chunk_info(i)
-                refs[key + "/" + ".".join(str(o // c) for o, c in zip(info.chunk_offset, obj.chunks))] = [url, info.byte_offset, info.size]
+            dataset_refs(refs, "Grid/" + name, obj, url)
         values = (grid["time"][:].tolist(), grid["time_bnds"][:].tolist())
     return refs, values
 entries = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
