@@ -29,6 +29,9 @@ internal static class Commands
         yield return InspectCommand.Create();
         yield return IngestCommand.Create(Floe.Ingest.IngestMode.Create);
         yield return IngestCommand.Create(Floe.Ingest.IngestMode.Append);
+        yield return ServeCommand.Create();
+        yield return ServeCommand.Token();
+        yield return RemoteCommand.Create();
         yield return DevCommand.Create();
         yield return Bench();
     }

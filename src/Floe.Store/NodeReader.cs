@@ -234,15 +234,41 @@ public abstract class NodeReader(Repository repository)
             return null;
         }
 
+        var position = ShardLayout.PositionIn(chunkCoords, shardShape);
+        if (ShardLookup is { } lookup)
+        {
+            return await lookup.FindAsync(node.Path, entry, position, cancellationToken);
+        }
+
         var shard = await Repository.GetShardAsync(entry.ManifestId, node.Path, cancellationToken);
-        return shard.Find(ShardLayout.PositionIn(chunkCoords, shardShape));
+        return shard.Find(position);
     }
+
+    /// <summary>Where committed references are looked up; null: the repository's own shard cache.</summary>
+    protected IChunkRefLookup? ShardLookup { get; init; }
+}
+
+/// <summary>
+/// Finds a committed chunk reference in a manifest shard. A reader uses the repository's shard cache unless given
+/// one of these; a server supplies its own so that the process caches each shard once, wherever it is read from.
+/// </summary>
+public interface IChunkRefLookup
+{
+    /// <summary>The reference at <paramref name="position"/> (<see cref="ShardLayout.PositionIn"/>) of the shard <paramref name="entry"/> names, or null.</summary>
+    Task<ChunkRef?> FindAsync(string arrayPath, ShardEntry entry, long position, CancellationToken cancellationToken);
 }
 
 /// <summary>A read-only view of one snapshot.</summary>
-public sealed class SnapshotReader(Repository repository, Snapshot snapshot) : NodeReader(repository)
+public sealed class SnapshotReader : NodeReader
 {
-    public Snapshot Snapshot { get; } = snapshot;
+    public SnapshotReader(Repository repository, Snapshot snapshot, IChunkRefLookup? shardLookup = null)
+        : base(repository)
+    {
+        Snapshot = snapshot;
+        ShardLookup = shardLookup;
+    }
+
+    public Snapshot Snapshot { get; }
 
     public override Node? FindNode(string path) => Snapshot.FindNode(NodePath.Normalize(path));
 

@@ -196,21 +196,27 @@ public sealed class Repository
     // ---- snapshots, manifests, logs ----
 
     public Task<Snapshot> GetSnapshotAsync(ObjectId id, CancellationToken cancellationToken = default) =>
-        _snapshots.GetOrLoadAsync(id, async key =>
-        {
-            var objectKey = Snapshot.KeyOf(key);
-            var stored = await Store.GetAsync(objectKey, CancellationToken.None) ?? throw new SnapshotNotFoundException(key.ToString());
-            var snapshot = Snapshot.Decode(objectKey, stored.Data.Span);
-            return snapshot.Id == key ? snapshot : throw new CorruptObjectException(objectKey, $"holds snapshot {snapshot.Id}");
-        }, cancellationToken);
+        _snapshots.GetOrLoadAsync(id, key => ReadSnapshotAsync(key, CancellationToken.None), cancellationToken);
+
+    /// <summary>Reads and decodes a snapshot without caching it (for callers that keep their own cache).</summary>
+    public async Task<Snapshot> ReadSnapshotAsync(ObjectId id, CancellationToken cancellationToken = default)
+    {
+        var objectKey = Snapshot.KeyOf(id);
+        var stored = await Store.GetAsync(objectKey, cancellationToken) ?? throw new SnapshotNotFoundException(id.ToString());
+        var snapshot = Snapshot.Decode(objectKey, stored.Data.Span);
+        return snapshot.Id == id ? snapshot : throw new CorruptObjectException(objectKey, $"holds snapshot {snapshot.Id}");
+    }
 
     internal Task<ManifestShard> GetShardAsync(ObjectId id, string arrayPath, CancellationToken cancellationToken) =>
-        _shards.GetOrLoadAsync(id, async key =>
-        {
-            var objectKey = ManifestShard.KeyOf(key);
-            var stored = await Store.GetAsync(objectKey, CancellationToken.None) ?? throw new MissingObjectException(objectKey, $"array '{arrayPath}'");
-            return ManifestShard.Decode(objectKey, stored.Data.Span);
-        }, cancellationToken);
+        _shards.GetOrLoadAsync(id, key => ReadShardAsync(key, arrayPath, CancellationToken.None), cancellationToken);
+
+    /// <summary>Reads and decodes a manifest shard without caching it (for callers that keep their own cache).</summary>
+    public async Task<ManifestShard> ReadShardAsync(ObjectId id, string arrayPath, CancellationToken cancellationToken = default)
+    {
+        var objectKey = ManifestShard.KeyOf(id);
+        var stored = await Store.GetAsync(objectKey, cancellationToken) ?? throw new MissingObjectException(objectKey, $"array '{arrayPath}'");
+        return ManifestShard.Decode(objectKey, stored.Data.Span);
+    }
 
     /// <summary>Evicts a manifest shard from the cache: a commit replaced it, so the branch's readers will not ask for it again.</summary>
     internal void ForgetShard(ObjectId id) => _shards.Remove(id);

@@ -116,7 +116,7 @@ public sealed class Node
         new(path, zarrJson, shardShape, refCount, encodedShards, objectKey);
 
     /// <summary>A rough count of the bytes this node keeps alive, for the snapshot cache's budget; does not parse the index.</summary>
-    internal long EstimatedMemory()
+    public long EstimatedMemory()
     {
         lock (_lock)
         {

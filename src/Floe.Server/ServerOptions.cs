@@ -1,0 +1,64 @@
+namespace Floe.Server;
+
+/// <summary>The "Floe" configuration section (docs/api.md: Server configuration).</summary>
+public sealed class FloeOptions
+{
+    /// <summary>The object store: a directory holding the embedded filesystem store.</summary>
+    public string Store { get; set; } = "floe-data";
+
+    public ServerSection Server { get; set; } = new();
+
+    public SourcesSection Sources { get; set; } = new();
+
+    public AuthSection Auth { get; set; } = new();
+}
+
+public sealed class ServerSection
+{
+    /// <summary>gRPC addresses (HTTP/2; comma-separated).</summary>
+    public string Listen { get; set; } = "http://127.0.0.1:7700";
+
+    /// <summary>A plain HTTP/1.1 address for health probes (and later the Zarr view and STAC API); empty: none.</summary>
+    public string HttpListen { get; set; } = "http://127.0.0.1:7701";
+
+    public int MaxReceiveMessageBytes { get; set; } = 16 << 20;
+
+    public int MaxSendMessageBytes { get; set; } = 16 << 20;
+
+    public double SessionIdleMinutes { get; set; } = 30;
+
+    public long ShardCacheBytes { get; set; } = 512L << 20;
+
+    public double ShardIdleMinutes { get; set; } = 10;
+
+    /// <summary>A PEM certificate; when set (with its key) the server listens with TLS.</summary>
+    public string? Certificate { get; set; }
+
+    public string? CertificateKey { get; set; }
+}
+
+public sealed class SourcesSection
+{
+    /// <summary>Location prefixes that chunk references and ingestion sources may name.</summary>
+    public List<string> Allowed { get; set; } = [];
+}
+
+public sealed class AuthSection
+{
+    /// <summary>Repositories (or "*") that callers without a token may read.</summary>
+    public List<string> AnonymousRead { get; set; } = [];
+
+    public List<TokenEntry> Tokens { get; set; } = [];
+}
+
+/// <summary>A bearer token, kept as the hex SHA-256 of the token, and what it may do.</summary>
+public sealed class TokenEntry
+{
+    public string Name { get; set; } = "";
+
+    public string Sha256 { get; set; } = "";
+
+    public List<string> Read { get; set; } = [];
+
+    public List<string> Write { get; set; } = [];
+}

@@ -1,0 +1,157 @@
+using System.IO.Compression;
+using System.Net;
+
+namespace Floe.Rpc.Tests;
+
+public class RpcWireTests
+{
+    [Theory]
+    [InlineData(1_000, "1000000u")]
+    [InlineData(100, "100000u")]
+    [InlineData(0.001, "1000n")]
+    [InlineData(5 * 3_600_000, "18000000m")]
+    [InlineData(30L * 24 * 3_600_000, "2592000S")]
+    public void Timeout_is_encoded_in_the_finest_unit_that_fits_eight_digits(double milliseconds, string expected)
+    {
+        Assert.Equal(expected, RpcWire.EncodeTimeout(TimeSpan.FromMilliseconds(milliseconds)));
+    }
+
+    [Fact]
+    public void Timeout_rounds_up_so_the_server_never_sees_a_shorter_deadline()
+    {
+        // 150 s and 100 ns: too many digits in n and u, so milliseconds, rounded up.
+        Assert.Equal("150001m", RpcWire.EncodeTimeout(TimeSpan.FromTicks((TimeSpan.TicksPerSecond * 150) + 1)));
+    }
+
+    [Theory]
+    [InlineData("2H", 2 * 3600_000.0)]
+    [InlineData("3M", 180_000.0)]
+    [InlineData("4S", 4_000.0)]
+    [InlineData("5m", 5.0)]
+    [InlineData("7000u", 7.0)]
+    [InlineData("9000000n", 9.0)]
+    [InlineData("99999999S", 99_999_999_000.0)]
+    public void Timeout_units_parse(string value, double milliseconds)
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), RpcWire.ParseTimeout(value));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("5")]
+    [InlineData("S")]
+    [InlineData("123456789S")]
+    [InlineData("5x")]
+    [InlineData("-5S")]
+    [InlineData("1.5S")]
+    public void Malformed_timeouts_are_refused(string value)
+    {
+        Assert.Null(RpcWire.ParseTimeout(value));
+    }
+
+    [Fact]
+    public void Grpc_message_is_percent_encoded_as_utf8_and_decodes_back()
+    {
+        const string Message = "bad % thing: é ✓\n";
+        var wire = RpcWire.EncodeMessage(Message);
+        Assert.Equal("bad %25 thing: %C3%A9 %E2%9C%93%0A", wire);
+        Assert.Equal(Message, RpcWire.DecodeMessage(wire));
+    }
+
+    [Fact]
+    public void Malformed_percent_sequences_are_kept_as_they_are()
+    {
+        Assert.Equal("50%zz and %4", RpcWire.DecodeMessage("50%zz and %4"));
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.BadRequest, StatusCode.Internal)]
+    [InlineData(HttpStatusCode.Unauthorized, StatusCode.Unauthenticated)]
+    [InlineData(HttpStatusCode.Forbidden, StatusCode.PermissionDenied)]
+    [InlineData(HttpStatusCode.NotFound, StatusCode.Unimplemented)]
+    [InlineData(HttpStatusCode.TooManyRequests, StatusCode.Unavailable)]
+    [InlineData(HttpStatusCode.BadGateway, StatusCode.Unavailable)]
+    [InlineData(HttpStatusCode.ServiceUnavailable, StatusCode.Unavailable)]
+    [InlineData(HttpStatusCode.GatewayTimeout, StatusCode.Unavailable)]
+    [InlineData(HttpStatusCode.InternalServerError, StatusCode.Unknown)]
+    public void Http_statuses_map_to_grpc_codes_as_the_spec_table_says(HttpStatusCode http, StatusCode expected)
+    {
+        Assert.Equal(expected, RpcWire.FromHttpStatus(http));
+    }
+
+    [Fact]
+    public void Status_codes_have_the_protocol_numbers()
+    {
+        Assert.Equal(17, Enum.GetValues<StatusCode>().Length);
+        Assert.Equal(0, (int)StatusCode.OK);
+        Assert.Equal(4, (int)StatusCode.DeadlineExceeded);
+        Assert.Equal(8, (int)StatusCode.ResourceExhausted);
+        Assert.Equal(12, (int)StatusCode.Unimplemented);
+        Assert.Equal(16, (int)StatusCode.Unauthenticated);
+    }
+
+    [Fact]
+    public async Task An_oversized_message_is_refused_from_its_prefix_without_reading_its_body()
+    {
+        var frame = new byte[5 + 2000];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), 2000);
+        var stream = new CountingStream(frame);
+        var error = await Assert.ThrowsAsync<RpcException>(() => RpcWire.ReadMessageAsync(stream, 1024, null, default));
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Contains("1024", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(5, stream.BytesRead);
+    }
+
+    [Fact]
+    public async Task Framed_messages_round_trip_and_a_truncated_one_is_an_internal_error()
+    {
+        using var buffer = new MemoryStream();
+        await RpcWire.WriteMessageAsync(buffer, [1, 2, 3], default);
+        await RpcWire.WriteMessageAsync(buffer, [], default);
+        Assert.Equal(new byte[] { 0, 0, 0, 0, 3, 1, 2, 3, 0, 0, 0, 0, 0 }, buffer.ToArray());
+        buffer.Position = 0;
+        Assert.Equal(new byte[] { 1, 2, 3 }, await RpcWire.ReadMessageAsync(buffer, null, null, default));
+        Assert.Equal(Array.Empty<byte>(), await RpcWire.ReadMessageAsync(buffer, null, null, default));
+        Assert.Null(await RpcWire.ReadMessageAsync(buffer, null, null, default));
+
+        using var truncated = new MemoryStream([0, 0, 0, 0, 9, 1, 2]);
+        var error = await Assert.ThrowsAsync<RpcException>(() => RpcWire.ReadMessageAsync(truncated, null, null, default));
+        Assert.Equal(StatusCode.Internal, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task Gzip_compressed_messages_are_decompressed_and_limited_by_their_decompressed_size()
+    {
+        var original = new byte[10_000];
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            gzip.Write(original);
+        }
+
+        var frame = new byte[5 + compressed.Length];
+        frame[0] = 1;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)compressed.Length);
+        compressed.ToArray().CopyTo(frame, 5);
+
+        Assert.Equal(original, await RpcWire.ReadMessageAsync(new MemoryStream(frame), null, "gzip", default));
+        var tooLarge = await Assert.ThrowsAsync<RpcException>(() => RpcWire.ReadMessageAsync(new MemoryStream(frame), 5_000, "gzip", default));
+        Assert.Equal(StatusCode.ResourceExhausted, tooLarge.StatusCode);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => RpcWire.ReadMessageAsync(new MemoryStream(frame), null, "snappy", default));
+        Assert.Equal(StatusCode.Unimplemented, unknown.StatusCode);
+        var missing = await Assert.ThrowsAsync<RpcException>(() => RpcWire.ReadMessageAsync(new MemoryStream(frame), null, null, default));
+        Assert.Equal(StatusCode.Internal, missing.StatusCode);
+    }
+
+    private sealed class CountingStream(byte[] data) : MemoryStream(data)
+    {
+        public long BytesRead { get; private set; }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var n = await base.ReadAsync(buffer, cancellationToken);
+            BytesRead += n;
+            return n;
+        }
+    }
+}
