@@ -17,6 +17,7 @@ public static class Errors
         OperationCanceledException => new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled")),
         ConflictException conflict => Conflict(conflict),
         RepositoryNotFoundException or BranchNotFoundException or TagNotFoundException or SnapshotNotFoundException or NodeNotFoundException
+            or ReferenceNotFoundException
             => Rpc(StatusCode.NotFound, error),
         RefExistsException or NodeExistsException or RepositoryExistsException => Rpc(StatusCode.AlreadyExists, error),
         ChunkOutOfRangeException or ArgumentOutOfRangeException => Rpc(StatusCode.OutOfRange, error),

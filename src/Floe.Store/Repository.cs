@@ -139,7 +139,7 @@ public sealed class Repository
             return snapshotId;
         }
 
-        throw new FloeStoreException($"'{reference}' is not a branch, tag or snapshot id");
+        throw new ReferenceNotFoundException(reference);
     }
 
     public async Task CreateBranchAsync(string name, ObjectId snapshot, CancellationToken cancellationToken = default)

@@ -43,6 +43,12 @@ public sealed class SnapshotNotFoundException(string id) : FloeStoreException($"
     public string Id { get; } = id;
 }
 
+/// <summary>A reference that names no branch, tag or snapshot.</summary>
+public sealed class ReferenceNotFoundException(string reference) : FloeStoreException($"'{reference}' is not a branch, tag or snapshot id")
+{
+    public string Reference { get; } = reference;
+}
+
 /// <summary>A branch or tag of that name exists already; tags are immutable.</summary>
 public sealed class RefExistsException(string kind, string name)
     : FloeStoreException($"{kind} '{name}' already exists" + (kind == "tag" ? " (tags are immutable)" : ""));

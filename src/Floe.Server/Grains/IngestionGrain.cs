@@ -216,7 +216,8 @@ public sealed class IngestionGrain : Grain, IIngestionGrain
             s.Refs = p.Refs;
             s.Skipped = p.Skipped;
             s.Commits = p.Commits;
-            s.LastSnapshotId = p.LastCommit ?? "";
+            // LastCommit reads "SNAPSHOT from to"; the id is the first word.
+            s.LastSnapshotId = p.LastCommit?.Split(' ')[0] ?? "";
             s.ElapsedMs = (long)clock.Elapsed.TotalMilliseconds;
             return s;
         }
