@@ -667,6 +667,7 @@ internal sealed class GrainTimer : IGrainTimer
     private readonly CancellationTokenSource _disposed = new();
     private readonly ITimer _timer;
     private TimeSpan _period;
+    private int _changes;
 
     public GrainTimer(Activation activation, Func<CancellationToken, Task> callback, GrainTimerCreationOptions options)
     {
@@ -683,6 +684,7 @@ internal sealed class GrainTimer : IGrainTimer
         if (!_disposed.IsCancellationRequested)
         {
             _period = period;
+            Interlocked.Increment(ref _changes);
             _timer.Change(dueTime, Timeout.InfiniteTimeSpan);
         }
     }
@@ -716,6 +718,7 @@ internal sealed class GrainTimer : IGrainTimer
 
         public override async Task InvokeAsync(Grain grain)
         {
+            var changes = Volatile.Read(ref timer._changes);
             try
             {
                 await timer._callback(timer._disposed.Token);
@@ -730,7 +733,9 @@ internal sealed class GrainTimer : IGrainTimer
                 // The timer was disposed while the callback ran.
             }
 
-            if (!timer._disposed.IsCancellationRequested && timer._period != Timeout.InfiniteTimeSpan)
+            // A Change() during the callback already set the next due time.
+            if (!timer._disposed.IsCancellationRequested && timer._period != Timeout.InfiniteTimeSpan
+                && Volatile.Read(ref timer._changes) == changes)
             {
                 timer._timer.Change(timer._period, Timeout.InfiniteTimeSpan);
             }

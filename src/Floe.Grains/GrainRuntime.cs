@@ -73,8 +73,10 @@ public sealed class GrainRuntimeOptions
 }
 
 /// <summary>Counters of one grain type, for tests and diagnostics.</summary>
+/// <param name="EstimatedBytes">The sum of <see cref="IGrainMemory.EstimatedBytes"/> over live activations.</param>
 public sealed record GrainTypeCounters(
-    string GrainType, int LiveActivations, long CreatedActivations, long Deactivations, long FailedActivations, long Calls);
+    string GrainType, int LiveActivations, long CreatedActivations, long Deactivations, long FailedActivations, long Calls,
+    long EstimatedBytes);
 
 /// <summary>One grain class: its settings, counters and the directory of its activations in this process.</summary>
 internal sealed class GrainType
@@ -128,7 +130,8 @@ internal sealed class GrainType
 
     public GrainTypeCounters Counters() => new(
         Name, (int)Interlocked.Read(ref _live), Interlocked.Read(ref _created), Interlocked.Read(ref _deactivated),
-        Interlocked.Read(ref _failed), Interlocked.Read(ref _calls));
+        Interlocked.Read(ref _failed), Interlocked.Read(ref _calls),
+        Activations.Values.Select(a => a.Snapshot()).Where(s => s.Live).Sum(s => s.Bytes));
 }
 
 /// <summary>A grain interface mapped to its class, with its methods.</summary>
@@ -152,6 +155,7 @@ public sealed class GrainRuntime : IGrainFactory, IHostedService, IAsyncDisposab
     private readonly Dictionary<Type, GrainInterface> _interfaces = [];
     private readonly List<GrainType> _types = [];
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stoppingToken;
     private readonly Task _collector;
     private readonly Lock _shutdownLock = new();
     private Task? _shutdown;
@@ -160,7 +164,10 @@ public sealed class GrainRuntime : IGrainFactory, IHostedService, IAsyncDisposab
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.CollectionQuantum, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.ShutdownTimeout, TimeSpan.Zero);
         Services = services;
+        _stoppingToken = _stopping.Token;
         _options = options;
         Logger = logger ?? NullLogger<GrainRuntime>.Instance;
         TimeProvider = timeProvider ?? TimeProvider.System;
@@ -205,7 +212,7 @@ public sealed class GrainRuntime : IGrainFactory, IHostedService, IAsyncDisposab
     internal JsonSerializerOptions JsonSerializerOptions { get; }
 
     /// <summary>Cancelled when shutdown begins; handed to OnActivateAsync.</summary>
-    internal CancellationToken StoppingToken => _stopping.Token;
+    internal CancellationToken StoppingToken => _stoppingToken;
 
     public TGrainInterface GetGrain<TGrainInterface>(string primaryKey) where TGrainInterface : IGrainWithStringKey
     {
@@ -232,7 +239,7 @@ public sealed class GrainRuntime : IGrainFactory, IHostedService, IAsyncDisposab
     public async Task<int> CollectIdleActivationsAsync(TimeSpan? minimumIdle = null, CancellationToken cancellationToken = default)
     {
         var collected = CollectIdle(minimumIdle);
-        await Task.WhenAll(collected.Select(a => a.Terminated)).WaitAsync(cancellationToken);
+        await Task.WhenAll(collected.Select(a => a.Terminated)).WaitAsync(cancellationToken).ConfigureAwait(false);
         return collected.Count;
     }
 
@@ -249,18 +256,20 @@ public sealed class GrainRuntime : IGrainFactory, IHostedService, IAsyncDisposab
         return _shutdown.WaitAsync(cancellationToken);
     }
 
+    /// <summary>Stops like <see cref="StopAsync"/>, bounded by <see cref="GrainRuntimeOptions.ShutdownTimeout"/>; never throws for that.</summary>
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await StopAsync(CancellationToken.None);
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        finally
+        catch (OperationCanceledException)
         {
-            _stopping.Dispose();
+            // Logged by the shutdown: some activations did not finish in time.
         }
     }
 
+    /// <summary>Blocks until <see cref="DisposeAsync"/> finishes; never call it from grain code.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     // The proxy's entry point: counts the call, arms its timeout and delivers it.
@@ -362,7 +371,8 @@ public sealed class GrainRuntime : IGrainFactory, IHostedService, IAsyncDisposab
 
     private async Task DispatchAfterAsync(Activation previous, GrainType type, string key, WorkItem item)
     {
-        await previous.Terminated;
+        // Runtime code, not a grain turn: no need to come back to the caller's scheduler.
+        await previous.Terminated.ConfigureAwait(false);
         Dispatch(type, key, item);
     }
 
@@ -390,7 +400,7 @@ public sealed class GrainRuntime : IGrainFactory, IHostedService, IAsyncDisposab
         using var timer = new PeriodicTimer(_options.CollectionQuantum, TimeProvider);
         try
         {
-            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            while (await timer.WaitForNextTickAsync(_stoppingToken).ConfigureAwait(false))
             {
                 try
                 {
@@ -414,8 +424,8 @@ public sealed class GrainRuntime : IGrainFactory, IHostedService, IAsyncDisposab
 
     private async Task ShutdownAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync();
-        await _collector;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _collector.ConfigureAwait(false);
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(_options.ShutdownTimeout);
         var reason = new DeactivationReason(DeactivationReasonCode.ShuttingDown, "the grain runtime is stopping");
@@ -430,7 +440,7 @@ public sealed class GrainRuntime : IGrainFactory, IHostedService, IAsyncDisposab
 
             try
             {
-                await Task.WhenAll(activations.Select(a => a.Terminated)).WaitAsync(bounded.Token);
+                await Task.WhenAll(activations.Select(a => a.Terminated)).WaitAsync(bounded.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -79,7 +79,7 @@ public sealed class ObjectStoreGrainStorage : IGrainStorage
 
     public async ValueTask<GrainStateRecord> ReadAsync(GrainStateId id, CancellationToken cancellationToken = default)
     {
-        var stored = await _store.GetAsync(GetObjectKey(id), cancellationToken);
+        var stored = await _store.GetAsync(GetObjectKey(id), cancellationToken).ConfigureAwait(false);
         return stored is null
             ? new GrainStateRecord(null, null)
             : new GrainStateRecord(stored.Data.IsEmpty ? (ReadOnlyMemory<byte>?)null : stored.Data, stored.Etag);
@@ -92,18 +92,18 @@ public sealed class ObjectStoreGrainStorage : IGrainStorage
             throw new ArgumentException("Grain state data must not be empty.", nameof(data));
         }
 
-        return await PutAsync(id, data, expectedEtag, cancellationToken);
+        return await PutAsync(id, data, expectedEtag, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask<string?> ClearAsync(GrainStateId id, string? expectedEtag, CancellationToken cancellationToken = default) =>
-        await PutAsync(id, ReadOnlyMemory<byte>.Empty, expectedEtag, cancellationToken);
+        await PutAsync(id, ReadOnlyMemory<byte>.Empty, expectedEtag, cancellationToken).ConfigureAwait(false);
 
     private async ValueTask<string> PutAsync(GrainStateId id, ReadOnlyMemory<byte> data, string? expectedEtag, CancellationToken cancellationToken)
     {
         var key = GetObjectKey(id);
         var etag = expectedEtag is null
-            ? await _store.PutIfAbsentAsync(key, data, cancellationToken)
-            : await _store.PutIfMatchAsync(key, data, expectedEtag, cancellationToken);
+            ? await _store.PutIfAbsentAsync(key, data, cancellationToken).ConfigureAwait(false)
+            : await _store.PutIfMatchAsync(key, data, expectedEtag, cancellationToken).ConfigureAwait(false);
         return etag ?? throw new InconsistentStateException(
             $"{_store.Description}: grain state \"{key}\" was changed by another writer (expected etag {expectedEtag ?? "none"}).",
             expectedEtag);
@@ -223,7 +223,10 @@ public interface IPersistentState<T> where T : new()
     Task ClearStateAsync(CancellationToken cancellationToken = default);
 }
 
-/// <summary>JSON-serialized state over an <see cref="IGrainStorage"/>.</summary>
+/// <summary>
+/// JSON-serialized state over an <see cref="IGrainStorage"/>. Its awaits keep the grain's scheduler (no
+/// ConfigureAwait(false)) because they update the state's fields, which belong to the grain's turns.
+/// </summary>
 internal sealed class PersistentState<T>(IGrainStorage storage, GrainStateId id, JsonSerializerOptions json) : IPersistentState<T>
     where T : new()
 {

@@ -28,8 +28,19 @@ public sealed class PrefixedObjectStore : IObjectStore
     public ValueTask<StoredObject?> GetAsync(string key, CancellationToken cancellationToken = default) =>
         _inner.GetAsync(Full(key), cancellationToken);
 
-    public ValueTask<StoredObject?> GetRangeAsync(string key, long offset, int length, CancellationToken cancellationToken = default) =>
-        _inner.GetRangeAsync(Full(key), offset, length, cancellationToken);
+    public async ValueTask<StoredObject?> GetRangeAsync(string key, long offset, int length, CancellationToken cancellationToken = default)
+    {
+        var full = Full(key);
+        try
+        {
+            return await _inner.GetRangeAsync(full, offset, length, cancellationToken);
+        }
+        catch (ObjectStoreException e)
+        {
+            // Name the key as this view's callers know it, and where it lives.
+            throw new ObjectStoreException($"{e.Message.Replace($"\"{full}\"", $"\"{key}\"", StringComparison.Ordinal)} (under {_prefix})", e);
+        }
+    }
 
     public ValueTask<string> PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
         _inner.PutAsync(Full(key), data, cancellationToken);
@@ -43,8 +54,10 @@ public sealed class PrefixedObjectStore : IObjectStore
     public async ValueTask<ListPage> ListAsync(string prefix, string? continuationToken = null, int pageSize = 1000, CancellationToken cancellationToken = default)
     {
         ObjectKeys.ValidatePrefix(prefix);
-        var page = await _inner.ListAsync(_prefix + prefix, continuationToken, pageSize, cancellationToken);
-        return new ListPage(page.Keys.Select(k => k[_prefix.Length..]).ToList(), page.ContinuationToken);
+        // The backends here continue after a key, so tokens are keys and get the prefix like any key.
+        var page = await _inner.ListAsync(_prefix + prefix, continuationToken is null ? null : _prefix + continuationToken, pageSize, cancellationToken);
+        var next = page.ContinuationToken is { } token && token.StartsWith(_prefix, StringComparison.Ordinal) ? token[_prefix.Length..] : page.ContinuationToken;
+        return new ListPage(page.Keys.Select(k => k[_prefix.Length..]).ToList(), next);
     }
 
     public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) =>

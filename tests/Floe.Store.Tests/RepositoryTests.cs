@@ -290,9 +290,9 @@ public sealed class RepositoryTests : IDisposable
         Assert.Equal("nope", (await Assert.ThrowsAsync<TagNotFoundException>(() => repository.ResolveAsync("tag:nope"))).Name);
         Assert.Equal(unknownId, (await Assert.ThrowsAsync<SnapshotNotFoundException>(() => repository.ResolveAsync($"snapshot:{unknownId}"))).Id);
         Assert.Equal("not-an-id", (await Assert.ThrowsAsync<SnapshotNotFoundException>(() => repository.ResolveAsync("snapshot:not-an-id"))).Id);
-        var bare = await Assert.ThrowsAsync<FloeStoreException>(() => repository.ResolveAsync("nope"));
+        var bare = await Assert.ThrowsAsync<ReferenceNotFoundException>(() => repository.ResolveAsync("nope"));
         Assert.Contains("'nope' is not a branch, tag or snapshot id", bare.Message, StringComparison.Ordinal);
-        await Assert.ThrowsAsync<FloeStoreException>(() => repository.ResolveAsync(unknownId));
+        await Assert.ThrowsAsync<ReferenceNotFoundException>(() => repository.ResolveAsync(unknownId));
         await Assert.ThrowsAsync<BranchNotFoundException>(() => repository.WritableSessionAsync("nope"));
     }
 

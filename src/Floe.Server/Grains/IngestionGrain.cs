@@ -80,7 +80,7 @@ public sealed class IngestionGrain : Grain, IIngestionGrain
         var repository = await _catalog.OpenAsync(request.Repository, cancellationToken);
         _status = new IngestionStatus
         {
-            JobId = this.GetPrimaryKeyString(),
+            JobId = GetPrimaryKeyString(),
             Repository = request.Repository,
             Branch = options.Branch,
             Source = sourceSet.Description,
@@ -91,15 +91,20 @@ public sealed class IngestionGrain : Grain, IIngestionGrain
         await SaveAsync(cancellationToken);
 
         _running = new CancellationTokenSource();
-        var self = GrainFactory.GetGrain<IIngestionGrain>(this.GetPrimaryKeyString());
+        var self = GrainFactory.GetGrain<IIngestionGrain>(GetPrimaryKeyString());
         var start = _status.Clone();
-        // The job runs outside the grain's turns; it only talks to the grain through its reference.
-        _ = Task.Run(() => RunAsync(self, start, repository, sourceSet, options, _running.Token), CancellationToken.None);
+        // The job runs outside the grain's turns, and outside this call's chain (its reports are new calls), so the
+        // execution context does not flow; it talks to the grain only through its reference.
+        var token = _running.Token;
+        using (ExecutionContext.SuppressFlow())
+        {
+            _ = Task.Run(() => RunAsync(self, start, repository, sourceSet, options, token), CancellationToken.None);
+        }
         return _status;
     }
 
     public Task<IngestionStatus> GetStatusAsync(CancellationToken cancellationToken) =>
-        _status.JobId.Length == 0 ? throw Errors.NotFound($"job_id: no ingestion job {this.GetPrimaryKeyString()}") : Task.FromResult(_status);
+        _status.JobId.Length == 0 ? throw Errors.NotFound($"job_id: no ingestion job {GetPrimaryKeyString()}") : Task.FromResult(_status);
 
     public async Task<IngestionStatus> WaitForChangeAsync(long afterVersion, CancellationToken cancellationToken)
     {
