@@ -16,6 +16,7 @@ public static class Errors
         RpcException rpc => rpc,
         OperationCanceledException => new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled")),
         ConflictException conflict => Conflict(conflict),
+        BranchContentionException => Rpc(StatusCode.Aborted, error),
         RepositoryNotFoundException or BranchNotFoundException or TagNotFoundException or SnapshotNotFoundException or NodeNotFoundException
             or ReferenceNotFoundException
             => Rpc(StatusCode.NotFound, error),

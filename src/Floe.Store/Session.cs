@@ -503,7 +503,7 @@ public sealed class Session : NodeReader
 
             if (attempt >= Repository.Options.MaxCommitAttempts)
             {
-                throw new FloeStoreException($"commit to branch '{Branch}' gave up after {attempt} attempts: the branch kept moving");
+                throw new BranchContentionException(Branch, attempt);
             }
 
             await RebaseAsync(cancellationToken);

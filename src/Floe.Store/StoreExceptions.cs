@@ -43,6 +43,13 @@ public sealed class SnapshotNotFoundException(string id) : FloeStoreException($"
     public string Id { get; } = id;
 }
 
+/// <summary>A commit kept losing the race for its branch to other writers and stopped retrying; nothing was committed.</summary>
+public sealed class BranchContentionException(string branch, int attempts)
+    : FloeStoreException($"commit to branch '{branch}' gave up after {attempts} attempts: the branch kept moving")
+{
+    public string Branch { get; } = branch;
+}
+
 /// <summary>A reference that names no branch, tag or snapshot.</summary>
 public sealed class ReferenceNotFoundException(string reference) : FloeStoreException($"'{reference}' is not a branch, tag or snapshot id")
 {

@@ -18,9 +18,12 @@ public sealed class RunningServer : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private RunningServer(WebApplication app, string storeDirectory, Uri address)
+    private readonly string _root;
+
+    private RunningServer(WebApplication app, string root, string storeDirectory, Uri address)
     {
         _app = app;
+        _root = root;
         StoreDirectory = storeDirectory;
         Address = address;
     }
@@ -28,7 +31,7 @@ public sealed class RunningServer : IAsyncDisposable
     public string StoreDirectory { get; }
 
     /// <summary>A directory under the allowed source prefix, for files that virtual references point at.</summary>
-    public string SourceDirectory => Path.Combine(StoreDirectory, "..", "sources");
+    public string SourceDirectory => Path.Combine(_root, "sources");
 
     public Uri Address { get; }
 
@@ -65,7 +68,7 @@ public sealed class RunningServer : IAsyncDisposable
         await app.StartAsync();
         var options = app.Services.GetService(typeof(FloeOptions)) as FloeOptions ?? throw new InvalidOperationException("no options");
         var address = new Uri(FloeServer.ListeningOn(app, options.Server).Split(',')[0].Trim());
-        return new RunningServer(app, storeDirectory, address);
+        return new RunningServer(app, root, storeDirectory, address);
     }
 
     public FloeClient Client(string? token = AdminToken) => new(Address, token);
@@ -84,5 +87,13 @@ public sealed class RunningServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A store shared with another server (storeDirectory) may still be in use; the temp folder goes later.
+        }
     }
 }

@@ -249,8 +249,9 @@ public sealed class IngestionGrain : Grain, IIngestionGrain
                 final.Error = $"{summary.Problems.Count} file(s) skipped, first: {summary.Problems[0].Location}: {summary.Problems[0].Reason}";
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
+            // Cancelled, whatever the interrupted read threw on the way out.
             final = latest is null ? start.Clone() : With(latest, IngestionState.Cancelled);
             final.State = IngestionState.Cancelled;
         }

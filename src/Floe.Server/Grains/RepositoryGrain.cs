@@ -13,12 +13,12 @@ public sealed class RepositoryGrain(RepositoryCatalog catalog) : Grain, IReposit
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _repository = await catalog.OpenAsync(this.GetPrimaryKeyString(), cancellationToken);
+        _repository = await catalog.OpenAsync(GetPrimaryKeyString(), cancellationToken);
     }
 
     public Task<RepositoryInfo> GetInfoAsync(CancellationToken cancellationToken) => Task.FromResult(new RepositoryInfo
     {
-        Name = this.GetPrimaryKeyString(),
+        Name = GetPrimaryKeyString(),
         CreatedAtMs = Repository.Config.CreatedAt.ToUnixTimeMilliseconds(),
         RefsPerShard = Repository.Config.RefsPerShard,
     });

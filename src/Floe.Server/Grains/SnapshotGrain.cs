@@ -14,7 +14,7 @@ public sealed class SnapshotGrain(RepositoryCatalog catalog) : Grain, ISnapshotG
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var (repository, id) = GrainKeys.Split(this.GetPrimaryKeyString());
+        var (repository, id) = GrainKeys.Split(GetPrimaryKeyString());
         var repo = await catalog.OpenAsync(repository, cancellationToken);
         _snapshot = await repo.ReadSnapshotAsync(ObjectId.Parse(id), cancellationToken);
     }
@@ -33,7 +33,7 @@ public sealed class ManifestShardGrain(RepositoryCatalog catalog) : Grain, IMani
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var (repository, id) = GrainKeys.Split(this.GetPrimaryKeyString());
+        var (repository, id) = GrainKeys.Split(GetPrimaryKeyString());
         var repo = await catalog.OpenAsync(repository, cancellationToken);
         _shard = await repo.ReadShardAsync(ObjectId.Parse(id), $"repository '{repository}'", cancellationToken);
     }

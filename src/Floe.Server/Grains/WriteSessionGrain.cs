@@ -22,13 +22,13 @@ public sealed class WriteSessionGrain(RepositoryCatalog catalog, SourcePolicy so
     {
         if (_session is not null)
         {
-            throw new RpcException(new Status(StatusCode.AlreadyExists, $"session {this.GetPrimaryKeyString()} is already open"));
+            throw new RpcException(new Status(StatusCode.AlreadyExists, $"session {GetPrimaryKeyString()} is already open"));
         }
 
         var repo = await catalog.OpenAsync(repository, cancellationToken);
         _session = await repo.WritableSessionAsync(string.IsNullOrEmpty(branch) ? Repository.MainBranch : branch, cancellationToken);
         _repository = repository;
-        return new SessionInfo { SessionId = this.GetPrimaryKeyString(), BaseSnapshotId = _session.BaseSnapshot.Id.ToString() };
+        return new SessionInfo { SessionId = GetPrimaryKeyString(), BaseSnapshotId = _session.BaseSnapshot.Id.ToString() };
     }
 
     public Task<string> GetRepositoryAsync(CancellationToken cancellationToken) => Task.FromResult(_repository ?? throw NoSession());
@@ -62,7 +62,7 @@ public sealed class WriteSessionGrain(RepositoryCatalog catalog, SourcePolicy so
     }
 
     private RpcException NoSession() =>
-        Errors.NotFound($"session_id: no open session {this.GetPrimaryKeyString()} on this server (committed, abandoned, expired, or opened on another server)");
+        Errors.NotFound($"session_id: no open session {GetPrimaryKeyString()} on this server (committed, abandoned, expired, or opened on another server)");
 }
 
 /// <summary>Applies one protobuf <see cref="Change"/> to a store session, naming the field of anything wrong.</summary>
