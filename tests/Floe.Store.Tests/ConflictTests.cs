@@ -282,7 +282,7 @@ public sealed class ConflictTests
         session.CreateGroup("/g");
         store.LoseBranchMoves = true;
 
-        var ex = await Assert.ThrowsAsync<FloeStoreException>(() => session.CommitAsync("never"));
+        var ex = await Assert.ThrowsAsync<BranchContentionException>(() => session.CommitAsync("never"));
 
         Assert.Contains("gave up after 3 attempts", ex.Message, StringComparison.Ordinal);
         Assert.Equal(3, store.BranchMoves);
