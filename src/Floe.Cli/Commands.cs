@@ -245,6 +245,38 @@ internal static class Commands
             }
         }));
         command.Subcommands.Add(ingest);
+
+        var chunks = new Option<int>("--chunks") { Description = "Chunks per array, about 1 MB each (rounded up to whole time steps of 25)", DefaultValueFactory = _ => 400 };
+        var seconds = new Option<double>("--seconds") { Description = "Length of each measured cell in seconds", DefaultValueFactory = _ => 3 };
+        var serveRounds = new Option<int>("--rounds") { Description = "Times every cell is measured (medians are quoted)", DefaultValueFactory = _ => 3 };
+        var serve = new Command("serve", "A Floe server in this process read over loopback gRPC by 1, 16 and 64 clients (cached native and virtual chunks, streamed chunks, decoded regions), against reading the same bytes straight from the files")
+        {
+            chunks, seconds, serveRounds, dir,
+        };
+        serve.SetAction((parse, ct) => Run(async () =>
+        {
+            var (n, s, r) = (parse.GetValue(chunks), parse.GetValue(seconds), parse.GetValue(serveRounds));
+            if (n < 1 || s <= 0 || r < 1)
+            {
+                throw new ArgumentException("--chunks and --rounds must be at least 1 and --seconds above 0");
+            }
+
+            var work = parse.GetValue(dir);
+            var temporary = work is null;
+            work ??= Path.Combine(Path.GetTempPath(), "floe-bench-serve-" + Guid.NewGuid().ToString("N")[..8]);
+            try
+            {
+                await new Floe.Benchmarks.Serve.ServeBenchmark(Console.Out, work, n, s, r).RunAsync(ct);
+            }
+            finally
+            {
+                if (temporary && Directory.Exists(work))
+                {
+                    Directory.Delete(work, recursive: true);
+                }
+            }
+        }));
+        command.Subcommands.Add(serve);
         return command;
     }
 
