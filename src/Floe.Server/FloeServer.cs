@@ -140,13 +140,8 @@ public static class FloeServer
             kestrel.Limits.MaxRequestBodySize = null;
             foreach (var address in server.Listen.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-                {
-                    throw new ArgumentException($"Floe:Server:Listen: \"{address}\" is not an http:// or https:// address");
-                }
-
-                var ip = uri.Host is "localhost" ? IPAddress.Loopback : uri.Host is "*" or "0.0.0.0" ? IPAddress.Any : IPAddress.Parse(uri.Host);
-                kestrel.Listen(ip, uri.Port, listen =>
+                var (ip, port) = Endpoint(address, "Floe:Server:Listen");
+                kestrel.Listen(ip, port, listen =>
                 {
                     if (server.Certificate is { } certificate)
                     {
@@ -163,11 +158,28 @@ public static class FloeServer
 
             if (server.HttpListen is { Length: > 0 } http)
             {
-                var uri = new Uri(http);
-                kestrel.Listen(uri.Host is "localhost" ? IPAddress.Loopback : uri.Host is "*" or "0.0.0.0" ? IPAddress.Any : IPAddress.Parse(uri.Host), uri.Port,
-                    listen => listen.Protocols = HttpProtocols.Http1);
+                var (ip, port) = Endpoint(http, "Floe:Server:HttpListen");
+                kestrel.Listen(ip, port, listen => listen.Protocols = HttpProtocols.Http1);
             }
         });
+    }
+
+    /// <summary>The address and port of an http(s):// listen URL ("localhost", "*" and "0.0.0.0" allowed as hosts).</summary>
+    private static (IPAddress Address, int Port) Endpoint(string address, string key)
+    {
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw new ArgumentException($"{key}: \"{address}\" is not an http:// or https:// address");
+        }
+
+        var ip = uri.Host switch
+        {
+            "localhost" => IPAddress.Loopback,
+            "*" or "0.0.0.0" => IPAddress.Any,
+            _ when IPAddress.TryParse(uri.Host, out var parsed) => parsed,
+            _ => throw new ArgumentException($"{key}: \"{address}\": the host must be an IP address, localhost or 0.0.0.0"),
+        };
+        return (ip, uri.Port);
     }
 
     private static void AddGrains(IServiceCollection services, ServerSection server)

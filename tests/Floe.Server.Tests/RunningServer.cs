@@ -1,4 +1,3 @@
-using System.Text;
 using Floe.Api.V1;
 using Floe.Server;
 using Microsoft.AspNetCore.Builder;
@@ -80,8 +79,6 @@ public sealed class RunningServer : IAsyncDisposable
         File.WriteAllBytes(path, data);
         return path;
     }
-
-    public static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
 
     public async ValueTask DisposeAsync()
     {

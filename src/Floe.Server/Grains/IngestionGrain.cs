@@ -41,8 +41,6 @@ public sealed class IngestionGrain : Grain, IIngestionGrain
         _record = GetPersistentState<IngestionRecord>("ingestion");
     }
 
-    private IPersistentState<IngestionRecord> Record => _record;
-
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (_record.RecordExists && _record.State.Status.Length > 0)
@@ -87,7 +85,7 @@ public sealed class IngestionGrain : Grain, IIngestionGrain
             State = IngestionState.Running,
             Version = _status.Version + 1,
         };
-        Record.State.Request = JsonFormatter.Default.Format(request);
+        _record.State.Request = JsonFormatter.Default.Format(request);
         await SaveAsync(cancellationToken);
 
         _running = new CancellationTokenSource();
@@ -150,8 +148,8 @@ public sealed class IngestionGrain : Grain, IIngestionGrain
 
     private async Task SaveAsync(CancellationToken cancellationToken)
     {
-        Record.State.Status = JsonFormatter.Default.Format(_status);
-        await Record.WriteStateAsync(cancellationToken);
+        _record.State.Status = JsonFormatter.Default.Format(_status);
+        await _record.WriteStateAsync(cancellationToken);
     }
 
     private (SourceSet Sources, IngestOptions Options) Prepare(StartIngestionRequest request)

@@ -109,9 +109,15 @@ public static class ChangeApplier
         }
         catch (Exception e) when (e is not RpcException and not OperationCanceledException)
         {
-            var status = Errors.ToRpc(e);
-            throw new RpcException(new Status(status.StatusCode, $"{field}: {status.Status.Detail}"));
+            throw Named(field, e);
         }
+    }
+
+    /// <summary>The status a store error maps to, with the message prefixed by the field of the change that caused it.</summary>
+    private static RpcException Named(string field, Exception error)
+    {
+        var status = Errors.ToRpc(error);
+        return new RpcException(new Status(status.StatusCode, $"{field}: {status.Status.Detail}"));
     }
 
     /// <summary>The chunk reference an entry describes (virtual locations checked against the allowed sources).</summary>
@@ -190,8 +196,7 @@ public static class ChangeApplier
             }
             catch (Exception e) when (e is not RpcException and not OperationCanceledException)
             {
-                var status = Errors.ToRpc(e);
-                throw new RpcException(new Status(status.StatusCode, $"{entryField}: {status.Status.Detail}"));
+                throw Named(entryField, e);
             }
         }
     }
