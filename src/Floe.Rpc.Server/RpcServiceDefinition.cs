@@ -120,32 +120,20 @@ internal sealed class ServerMethod<TRequest, TResponse>(Method<TRequest, TRespon
         if (call.Context.Status.StatusCode == StatusCode.OK)
         {
             ArgumentNullException.ThrowIfNull(response);
-            await call.WriteMessageAsync(response.ToByteArray());
+            await call.WriteMessageAsync(response);
         }
     }
 
     private async Task<TRequest> ReadSingleRequestAsync(ServerCall call)
     {
-        var payload = await call.ReadMessageAsync()
+        var request = await call.ReadMessageAsync(method.RequestParser)
             ?? throw new RpcException(new Status(StatusCode.Internal, "The request stream ended without a request message."));
-        if (await call.ReadMessageAsync() is not null)
+        if (await call.ReadMessageAsync(method.RequestParser) is not null)
         {
             throw new RpcException(new Status(StatusCode.Internal, $"{method.FullName} takes one request message; the client sent more."));
         }
 
-        return Parse(method.RequestParser, payload);
-    }
-
-    private static TRequest Parse(MessageParser<TRequest> parser, byte[] payload)
-    {
-        try
-        {
-            return parser.ParseFrom(payload);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new RpcException(new Status(StatusCode.Internal, $"Could not parse the request message: {e.Message}"));
-        }
+        return request;
     }
 
     private sealed class RequestReader(ServerCall call, MessageParser<TRequest> parser) : IAsyncStreamReader<TRequest>
@@ -155,13 +143,13 @@ internal sealed class ServerMethod<TRequest, TResponse>(Method<TRequest, TRespon
         public async Task<bool> MoveNext(CancellationToken cancellationToken)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var payload = await call.ReadMessageAsync();
-            if (payload is null)
+            var request = await call.ReadMessageAsync(parser);
+            if (request is null)
             {
                 return false;
             }
 
-            Current = Parse(parser, payload);
+            Current = request;
             return true;
         }
     }
@@ -171,7 +159,7 @@ internal sealed class ServerMethod<TRequest, TResponse>(Method<TRequest, TRespon
         public Task WriteAsync(TResponse message)
         {
             ArgumentNullException.ThrowIfNull(message);
-            return call.WriteMessageAsync(message.ToByteArray());
+            return call.WriteMessageAsync(message);
         }
     }
 }

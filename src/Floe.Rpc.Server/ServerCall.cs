@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -111,11 +112,12 @@ internal sealed class ServerCall : IDisposable
     }
 
     /// <summary>Reads the next request message; null at the end of the request stream.</summary>
-    public async Task<byte[]?> ReadMessageAsync()
+    public async Task<T?> ReadMessageAsync<T>(MessageParser<T> parser)
+        where T : IMessage<T>
     {
         try
         {
-            return await RpcWire.ReadMessageAsync(_http.Request.Body, _options.MaxReceiveMessageSize, _requestEncoding, _cancel.Token);
+            return await RpcWire.ReadMessageAsync(_http.Request.Body, parser, _options.MaxReceiveMessageSize, _requestEncoding, "request", _cancel.Token);
         }
         catch (Exception e) when (e is not RpcException && _cancel.IsCancellationRequested)
         {
@@ -123,19 +125,16 @@ internal sealed class ServerCall : IDisposable
         }
     }
 
-    public async Task WriteMessageAsync(byte[] payload)
+    /// <summary>Sends one response message, serialized straight into the response body.</summary>
+    public async Task WriteMessageAsync(IMessage message)
     {
-        if (_options.MaxSendMessageSize is { } limit && payload.Length > limit)
-        {
-            throw RpcWire.TooLarge(payload.Length, limit, "Sending");
-        }
-
+        var size = RpcWire.CheckedSize(message, _options.MaxSendMessageSize);
         await _lock.WaitAsync(_cancel.Token);
         try
         {
             ThrowIfCompleted();
             _responseStarted = true;
-            await RpcWire.WriteMessageAsync(_http.Response.Body, payload, _cancel.Token);
+            await RpcWire.WriteMessageAsync(_http.Response.BodyWriter, message, size, _cancel.Token);
         }
         finally
         {

@@ -60,12 +60,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
 
         if (request is not null)
         {
-            var payload = request.ToByteArray();
-            CheckSendSize(payload.Length);
-            var frame = new byte[payload.Length + 5];
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)payload.Length);
-            payload.CopyTo(frame, 5);
-            http.Content = new ByteArrayContent(frame);
+            http.Content = new ByteArrayContent(Framed(request));
             http.Content.Headers.ContentType = new MediaTypeHeaderValue(RpcWire.ContentType);
         }
         else
@@ -95,10 +90,10 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
             return decided.StatusCode == StatusCode.OK ? false : throw Failure();
         }
 
-        byte[]? payload;
+        TResponse? message;
         try
         {
-            payload = await RpcWire.ReadMessageAsync(_responseBody!, _channel.Options.MaxReceiveMessageSize, _responseEncoding, _cancel.Token);
+            message = await RpcWire.ReadMessageAsync(_responseBody!, _method.ResponseParser, _channel.Options.MaxReceiveMessageSize, _responseEncoding, "response", _cancel.Token);
         }
         catch (RpcException e)
         {
@@ -111,22 +106,13 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
             throw Failure();
         }
 
-        if (payload is null)
+        if (message is null)
         {
             FinishFromTrailers(response!);
             return _status!.Value.StatusCode == StatusCode.OK ? false : throw Failure();
         }
 
-        try
-        {
-            Current = _method.ResponseParser.ParseFrom(payload);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            Finish(new Status(StatusCode.Internal, $"Could not parse the response message: {e.Message}"), null);
-            throw Failure();
-        }
-
+        Current = message;
         return true;
     }
 
@@ -162,8 +148,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
             throw Failure();
         }
 
-        var payload = message.ToByteArray();
-        CheckSendSize(payload.Length);
+        CheckSendSize(message.CalculateSize());
         var ready = await Task.WhenAny(_requestStream.Stream, _ended.Task);
         if (ready != _requestStream.Stream)
         {
@@ -172,7 +157,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
 
         try
         {
-            await RpcWire.WriteMessageAsync(await _requestStream.Stream, payload, _cancel.Token);
+            await RpcWire.WriteMessageAsync(await _requestStream.Stream, message, null, _cancel.Token);
         }
         catch (Exception e)
         {
@@ -317,6 +302,12 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     {
         var status = _status ?? new Status(StatusCode.Internal, "The call failed without a status.");
         return new RpcException(status, _trailers);
+    }
+
+    private byte[] Framed(TRequest request)
+    {
+        CheckSendSize(request.CalculateSize());
+        return RpcWire.Frame(request, null);
     }
 
     private void CheckSendSize(int length)

@@ -59,6 +59,8 @@ public sealed class RpcChannel : IDisposable
                 PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
                 KeepAlivePingDelay = TimeSpan.FromSeconds(60),
                 KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
+                // Chunk responses are about a megabyte: a 64 KiB starting window would cost round trips per message.
+                InitialHttp2StreamWindowSize = 4 << 20,
             };
             sockets.SslOptions.ApplicationProtocols = [SslApplicationProtocol.Http2];
             if (Options.ServerCertificateValidation is { } validate)

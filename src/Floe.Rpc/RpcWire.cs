@@ -1,8 +1,11 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
+using System.IO.Pipelines;
 using System.Net;
 using System.Text;
+using Google.Protobuf;
 
 namespace Floe.Rpc;
 
@@ -37,27 +40,65 @@ internal static class RpcWire
     public static bool IsSupportedEncoding(string? encoding) =>
         encoding is null or "" or "identity" or "gzip";
 
-    /// <summary>Writes one length-prefixed, uncompressed message and flushes it.</summary>
-    public static async Task WriteMessageAsync(Stream stream, byte[] payload, CancellationToken cancellationToken)
+    /// <summary>
+    /// One whole length-prefixed, uncompressed message in a new array: the message is serialized straight after
+    /// its prefix, so there is no intermediate copy.
+    /// </summary>
+    public static byte[] Frame(IMessage message, int? maxSize)
     {
-        var frame = new byte[PrefixLength + payload.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)payload.Length);
-        payload.CopyTo(frame, PrefixLength);
-        await stream.WriteAsync(frame, cancellationToken);
-        await stream.FlushAsync(cancellationToken);
+        var size = CheckedSize(message, maxSize);
+        var frame = new byte[PrefixLength + size];
+        WritePrefix(frame, size);
+        message.WriteTo(frame.AsSpan(PrefixLength));
+        return frame;
+    }
+
+    /// <summary>Writes one length-prefixed, uncompressed message through a pooled buffer and flushes it.</summary>
+    public static async Task WriteMessageAsync(Stream stream, IMessage message, int? maxSize, CancellationToken cancellationToken)
+    {
+        var size = CheckedSize(message, maxSize);
+        var frame = ArrayPool<byte>.Shared.Rent(PrefixLength + size);
+        try
+        {
+            WritePrefix(frame, size);
+            message.WriteTo(frame.AsSpan(PrefixLength, size));
+            await stream.WriteAsync(frame.AsMemory(0, PrefixLength + size), cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
     }
 
     /// <summary>
-    /// Reads one length-prefixed message; null at a clean end of stream. A message longer than
-    /// <paramref name="maxSize"/> is refused from its prefix, before its body is read.
+    /// Writes one length-prefixed, uncompressed message of <paramref name="size"/> bytes (from <see cref="CheckedSize"/>)
+    /// by serializing it straight into the pipe (a response body), and flushes it.
     /// </summary>
-    public static async Task<byte[]?> ReadMessageAsync(Stream stream, int? maxSize, string? encoding, CancellationToken cancellationToken)
+    public static async Task WriteMessageAsync(PipeWriter writer, IMessage message, int size, CancellationToken cancellationToken)
+    {
+        // One span for the whole frame: a pipe gives a large one from its array pool, so the message is written
+        // in one piece instead of across many small pool blocks.
+        var frame = writer.GetSpan(PrefixLength + size)[..(PrefixLength + size)];
+        WritePrefix(frame, size);
+        message.WriteTo(frame[PrefixLength..]);
+        writer.Advance(PrefixLength + size);
+        await writer.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads and parses one length-prefixed message; null at a clean end of stream. A message longer than
+    /// <paramref name="maxSize"/> is refused from its prefix, before its body is read. The body is read into a pooled
+    /// buffer and parsed from there; <paramref name="what"/> ("request", "response") names it in errors.
+    /// </summary>
+    public static async Task<T?> ReadMessageAsync<T>(Stream stream, MessageParser<T> parser, int? maxSize, string? encoding, string what, CancellationToken cancellationToken)
+        where T : IMessage<T>
     {
         var prefix = new byte[PrefixLength];
         var read = await ReadFullyAsync(stream, prefix, cancellationToken);
         if (read == 0)
         {
-            return null;
+            return default;
         }
 
         if (read < PrefixLength)
@@ -77,36 +118,68 @@ internal static class RpcWire
             throw TooLarge(length, maxSize!.Value, "Received");
         }
 
-        var payload = new byte[length];
-        if (await ReadFullyAsync(stream, payload, cancellationToken) < length)
+        if (compressed)
         {
-            throw new RpcException(new Status(StatusCode.Internal, $"The stream ended inside a message of {length} bytes."));
+            if (encoding is null or "" or "identity")
+            {
+                throw new RpcException(new Status(StatusCode.Internal, "A message is marked compressed but the call has no grpc-encoding."));
+            }
+
+            if (encoding != "gzip")
+            {
+                throw new RpcException(new Status(StatusCode.Unimplemented, $"Message encoding \"{encoding}\" is not supported; supported: {AcceptedEncodings}."));
+            }
         }
 
-        if (!compressed)
+        var payload = ArrayPool<byte>.Shared.Rent((int)length);
+        try
         {
-            return payload;
-        }
+            var body = payload.AsMemory(0, (int)length);
+            if (await ReadFullyAsync(stream, body, cancellationToken) < length)
+            {
+                throw new RpcException(new Status(StatusCode.Internal, $"The stream ended inside a message of {length} bytes."));
+            }
 
-        if (encoding is null or "" or "identity")
+            return compressed ? Parse(parser, Gunzip(payload, (int)length, maxSize), what) : Parse(parser, body.Span, what);
+        }
+        finally
         {
-            throw new RpcException(new Status(StatusCode.Internal, "A message is marked compressed but the call has no grpc-encoding."));
+            ArrayPool<byte>.Shared.Return(payload);
         }
-
-        if (encoding != "gzip")
-        {
-            throw new RpcException(new Status(StatusCode.Unimplemented, $"Message encoding \"{encoding}\" is not supported; supported: {AcceptedEncodings}."));
-        }
-
-        return Gunzip(payload, maxSize);
     }
 
     public static RpcException TooLarge(long length, int limit, string direction) =>
         new(new Status(StatusCode.ResourceExhausted, $"{direction} message of {length} bytes exceeds the limit of {limit} bytes."));
 
-    private static byte[] Gunzip(byte[] payload, int? maxSize)
+    /// <summary>The serialized size of a message; RESOURCE_EXHAUSTED when it is over <paramref name="maxSize"/>.</summary>
+    public static int CheckedSize(IMessage message, int? maxSize)
     {
-        using var input = new GZipStream(new MemoryStream(payload), CompressionMode.Decompress);
+        var size = message.CalculateSize();
+        return size > (maxSize ?? int.MaxValue) ? throw TooLarge(size, maxSize!.Value, "Sending") : size;
+    }
+
+    private static void WritePrefix(Span<byte> destination, int size)
+    {
+        destination[0] = 0;
+        BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)size);
+    }
+
+    private static T Parse<T>(MessageParser<T> parser, ReadOnlySpan<byte> payload, string what)
+        where T : IMessage<T>
+    {
+        try
+        {
+            return parser.ParseFrom(payload);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, $"Could not parse the {what} message: {e.Message}"));
+        }
+    }
+
+    private static byte[] Gunzip(byte[] payload, int length, int? maxSize)
+    {
+        using var input = new GZipStream(new MemoryStream(payload, 0, length, writable: false), CompressionMode.Decompress);
         using var output = new MemoryStream();
         var buffer = new byte[81920];
         int n;
@@ -129,12 +202,12 @@ internal static class RpcWire
         return output.ToArray();
     }
 
-    private static async Task<int> ReadFullyAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)
+    private static async Task<int> ReadFullyAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var total = 0;
         while (total < buffer.Length)
         {
-            var n = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken);
+            var n = await stream.ReadAsync(buffer[total..], cancellationToken);
             if (n == 0)
             {
                 break;

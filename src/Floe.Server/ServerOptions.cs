@@ -31,6 +31,9 @@ public sealed class ServerSection
 
     public double ShardIdleMinutes { get; set; } = 10;
 
+    /// <summary>Bytes that ReadChunks and ReadRegion streams may fetch ahead of their writers, all streams together.</summary>
+    public long ReadAheadBytes { get; set; } = 64L << 20;
+
     /// <summary>A PEM certificate; when set (with its key) the server listens with TLS.</summary>
     public string? Certificate { get; set; }
 

@@ -106,7 +106,7 @@ public sealed class FileSystemObjectStore : IObjectStore
             }
 
             var data = await ReadAllAsync(handle, key, cancellationToken);
-            return new StoredObject(data, ComputeEtag(data));
+            return new StoredObject(data, () => ComputeEtag(data));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -140,10 +140,10 @@ public sealed class FileSystemObjectStore : IObjectStore
             if (size <= RangeEtagHashLimit)
             {
                 var whole = await ReadAllAsync(handle, key, cancellationToken);
-                return new StoredObject(whole.AsMemory((int)offset, length), ComputeEtag(whole));
+                return new StoredObject(whole.AsMemory((int)offset, length), () => ComputeEtag(whole));
             }
 
-            var data = new byte[length];
+            var data = GC.AllocateUninitializedArray<byte>(length);
             await ReadExactlyAsync(handle, data, offset, key, cancellationToken);
             var modified = File.GetLastWriteTimeUtc(handle);
             return new StoredObject(data, $"W/{size:x}-{modified.Ticks:x}");
@@ -375,7 +375,8 @@ public sealed class FileSystemObjectStore : IObjectStore
             throw new IOException($"\"{key}\" is too large to read whole ({size} bytes)");
         }
 
-        var data = new byte[size];
+        // Every byte is overwritten by the read, so the array need not be zeroed first (a large saving for chunks).
+        var data = GC.AllocateUninitializedArray<byte>((int)size);
         await ReadExactlyAsync(handle, data, 0, key, cancellationToken);
         return data;
     }

@@ -42,7 +42,31 @@ public interface IObjectStore
 }
 
 /// <summary>The bytes of an object (or of a range of it) and the etag of the version they were read from.</summary>
-public sealed record StoredObject(ReadOnlyMemory<byte> Data, string Etag);
+public sealed class StoredObject
+{
+    private readonly Func<string>? _computeEtag;
+    private string? _etag;
+
+    public StoredObject(ReadOnlyMemory<byte> data, string etag)
+    {
+        Data = data;
+        _etag = etag;
+    }
+
+    /// <summary>
+    /// An object whose etag is computed on first use. Readers of chunk bytes never ask for it, so a store whose etag
+    /// is a content hash does not hash every chunk it serves.
+    /// </summary>
+    public StoredObject(ReadOnlyMemory<byte> data, Func<string> computeEtag)
+    {
+        Data = data;
+        _computeEtag = computeEtag;
+    }
+
+    public ReadOnlyMemory<byte> Data { get; }
+
+    public string Etag => _etag ??= _computeEtag!();
+}
 
 /// <summary>One page of a listing.</summary>
 public sealed record ListPage(IReadOnlyList<string> Keys, string? ContinuationToken);

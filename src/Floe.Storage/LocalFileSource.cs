@@ -82,7 +82,7 @@ public sealed class LocalFileSource : IByteRangeSource
             }
 
             // RandomAccess reads at an explicit offset: no shared file position, safe from any thread.
-            var data = new byte[length];
+            var data = GC.AllocateUninitializedArray<byte>(length);
             var done = 0;
             while (done < length)
             {

@@ -1,5 +1,7 @@
 using System.IO.Compression;
 using System.Net;
+using Google.Protobuf;
+using BytesValue = Google.Protobuf.WellKnownTypes.BytesValue;
 
 namespace Floe.Rpc.Tests;
 
@@ -96,7 +98,7 @@ public class RpcWireTests
         var frame = new byte[5 + 2000];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), 2000);
         var stream = new CountingStream(frame);
-        var error = await Assert.ThrowsAsync<RpcException>(() => RpcWire.ReadMessageAsync(stream, 1024, null, default));
+        var error = await Assert.ThrowsAsync<RpcException>(() => RpcWire.ReadMessageAsync(stream, BytesValue.Parser, 1024, null, "response", default));
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
         Assert.Contains("1024", error.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(5, stream.BytesRead);
@@ -106,27 +108,49 @@ public class RpcWireTests
     public async Task Framed_messages_round_trip_and_a_truncated_one_is_an_internal_error()
     {
         using var buffer = new MemoryStream();
-        await RpcWire.WriteMessageAsync(buffer, [1, 2, 3], default);
-        await RpcWire.WriteMessageAsync(buffer, [], default);
-        Assert.Equal(new byte[] { 0, 0, 0, 0, 3, 1, 2, 3, 0, 0, 0, 0, 0 }, buffer.ToArray());
+        await RpcWire.WriteMessageAsync(buffer, new BytesValue { Value = ByteString.CopyFrom(1, 2, 3) }, null, default);
+        await RpcWire.WriteMessageAsync(buffer, new BytesValue(), null, default);
+        Assert.Equal(new byte[] { 0, 0, 0, 0, 5, 10, 3, 1, 2, 3, 0, 0, 0, 0, 0 }, buffer.ToArray());
+        Assert.Equal(buffer.ToArray()[..10], RpcWire.Frame(new BytesValue { Value = ByteString.CopyFrom(1, 2, 3) }, null));
         buffer.Position = 0;
-        Assert.Equal(new byte[] { 1, 2, 3 }, await RpcWire.ReadMessageAsync(buffer, null, null, default));
-        Assert.Equal(Array.Empty<byte>(), await RpcWire.ReadMessageAsync(buffer, null, null, default));
-        Assert.Null(await RpcWire.ReadMessageAsync(buffer, null, null, default));
+        Assert.Equal(new byte[] { 1, 2, 3 }, (await Read(buffer))!.Value.ToByteArray());
+        Assert.Equal(ByteString.Empty, (await Read(buffer))!.Value);
+        Assert.Null(await Read(buffer));
 
         using var truncated = new MemoryStream([0, 0, 0, 0, 9, 1, 2]);
-        var error = await Assert.ThrowsAsync<RpcException>(() => RpcWire.ReadMessageAsync(truncated, null, null, default));
+        var error = await Assert.ThrowsAsync<RpcException>(() => Read(truncated));
         Assert.Equal(StatusCode.Internal, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_message_over_the_send_limit_is_refused_before_anything_is_written()
+    {
+        using var buffer = new MemoryStream();
+        var message = new BytesValue { Value = ByteString.CopyFrom(new byte[100]) };
+        var error = await Assert.ThrowsAsync<RpcException>(() => RpcWire.WriteMessageAsync(buffer, message, 50, default));
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Contains("102 bytes exceeds the limit of 50", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, buffer.Length);
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_the_message_type_is_an_internal_error_naming_the_side()
+    {
+        // Field 1 as a varint where BytesValue has a length-delimited field: not parseable.
+        using var stream = new MemoryStream([0, 0, 0, 0, 2, 0x0F, 0xFF]);
+        var error = await Assert.ThrowsAsync<RpcException>(() => RpcWire.ReadMessageAsync(stream, BytesValue.Parser, null, null, "request", default));
+        Assert.Equal(StatusCode.Internal, error.StatusCode);
+        Assert.StartsWith("Could not parse the request message", error.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Gzip_compressed_messages_are_decompressed_and_limited_by_their_decompressed_size()
     {
-        var original = new byte[10_000];
+        var original = new BytesValue { Value = ByteString.CopyFrom(new byte[10_000]) };
         using var compressed = new MemoryStream();
         using (var gzip = new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
         {
-            gzip.Write(original);
+            original.WriteTo(gzip);
         }
 
         var frame = new byte[5 + compressed.Length];
@@ -134,14 +158,16 @@ public class RpcWireTests
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)compressed.Length);
         compressed.ToArray().CopyTo(frame, 5);
 
-        Assert.Equal(original, await RpcWire.ReadMessageAsync(new MemoryStream(frame), null, "gzip", default));
-        var tooLarge = await Assert.ThrowsAsync<RpcException>(() => RpcWire.ReadMessageAsync(new MemoryStream(frame), 5_000, "gzip", default));
+        Assert.Equal(original, await RpcWire.ReadMessageAsync(new MemoryStream(frame), BytesValue.Parser, null, "gzip", "response", default));
+        var tooLarge = await Assert.ThrowsAsync<RpcException>(() => RpcWire.ReadMessageAsync(new MemoryStream(frame), BytesValue.Parser, 5_000, "gzip", "response", default));
         Assert.Equal(StatusCode.ResourceExhausted, tooLarge.StatusCode);
-        var unknown = await Assert.ThrowsAsync<RpcException>(() => RpcWire.ReadMessageAsync(new MemoryStream(frame), null, "snappy", default));
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => RpcWire.ReadMessageAsync(new MemoryStream(frame), BytesValue.Parser, null, "snappy", "response", default));
         Assert.Equal(StatusCode.Unimplemented, unknown.StatusCode);
-        var missing = await Assert.ThrowsAsync<RpcException>(() => RpcWire.ReadMessageAsync(new MemoryStream(frame), null, null, default));
+        var missing = await Assert.ThrowsAsync<RpcException>(() => RpcWire.ReadMessageAsync(new MemoryStream(frame), BytesValue.Parser, null, null, "response", default));
         Assert.Equal(StatusCode.Internal, missing.StatusCode);
     }
+
+    private static Task<BytesValue?> Read(Stream stream) => RpcWire.ReadMessageAsync(stream, BytesValue.Parser, null, null, "response", default);
 
     private sealed class CountingStream(byte[] data) : MemoryStream(data)
     {

@@ -12,14 +12,11 @@ using StoreNodeKind = Floe.Store.NodeKind;
 namespace Floe.Server.Services;
 
 /// <summary>floe.v1.RepositoryService (docs/api.md).</summary>
-public sealed class RepositoryService(RepositoryCatalog catalog, IGrainFactory grains, ILogger<RepositoryService> logger, int maxSendMessageBytes)
+public sealed class RepositoryService(RepositoryCatalog catalog, IGrainFactory grains, ILogger<RepositoryService> logger, int maxSendMessageBytes, ReadAhead readAhead)
     : ServiceBase(catalog, grains, logger)
 {
     public const int MaxChunksPerCall = 100_000;
     private const int DefaultPieceBytes = 1 << 20;
-
-    /// <summary>Chunks fetched at once by ReadChunks: virtual chunks wait on their sources, so overlap them.</summary>
-    private const int ReadAhead = 16;
 
     public RpcServiceDefinition Bind() => RpcServiceDefinition.CreateBuilder()
         .AddMethod(RepositoryServiceMethods.CreateRepository, Unary<CreateRepositoryRequest, RepositoryInfo>(CreateRepositoryAsync))
@@ -222,17 +219,11 @@ public sealed class RepositoryService(RepositoryCatalog catalog, IGrainFactory g
         var (repo, snapshot) = await ResolveAsync(request.Repository, request.Reference, context.CancellationToken);
         var reader = ReaderOf(request.Repository, repo, snapshot);
         var node = ArrayNode(reader, request.Path);
-        // Fetches run ahead of the writer, in order, so that source latency overlaps.
-        var pending = new Queue<Task<ChunkData>>();
-        var next = 0;
-        while (next < request.Chunks.Count || pending.Count > 0)
+        // A chunk's decoded size bounds what one fetch holds, as near as it can be known before the fetch.
+        long chunkBytes = node.ArrayMetadata.ChunkByteLength;
+        var chunks = readAhead.RunAsync(request.Chunks, c => ReadOneAsync(reader, node, [.. c.Values], context.CancellationToken), chunkBytes, context.CancellationToken);
+        await foreach (var chunk in chunks)
         {
-            while (next < request.Chunks.Count && pending.Count < ReadAhead)
-            {
-                pending.Enqueue(ReadOneAsync(reader, node, [.. request.Chunks[next++].Values], context.CancellationToken));
-            }
-
-            var chunk = await pending.Dequeue();
             if (chunk.Data.Length > maxSendMessageBytes - 1024)
             {
                 throw new Rpc.RpcException(new Rpc.Status(Rpc.StatusCode.ResourceExhausted,
@@ -269,12 +260,20 @@ public sealed class RepositoryService(RepositoryCatalog catalog, IGrainFactory g
 
         // Values travel as protobuf lists, up to 2 bytes per byte of data for small integers (zig-zag varints).
         var pieceBytes = Math.Min(request.PieceBytes == 0 ? DefaultPieceBytes : request.PieceBytes, maxSendMessageBytes / 3);
-        foreach (var (pieceStart, pieceCount) in Regions.Pieces(start, count, metadata.DataType.Size, pieceBytes))
+        var snapshotId = snapshot.Id.ToString();
+        async Task<RegionPiece> ReadPieceAsync((long[] Start, long[] Count) box)
         {
-            var data = await reader.ReadRegionAsync(node.Path, pieceStart, pieceCount, context.CancellationToken);
-            var piece = new RegionPiece { SnapshotId = snapshot.Id.ToString(), DataType = metadata.DataType.Name, Values = Regions.ToTypedValues(metadata.DataType, data) };
-            piece.Start.AddRange(pieceStart);
-            piece.Count.AddRange(pieceCount);
+            var data = await reader.ReadRegionAsync(node.Path, box.Start, box.Count, context.CancellationToken);
+            var piece = new RegionPiece { SnapshotId = snapshotId, DataType = metadata.DataType.Name, Values = Regions.ToTypedValues(metadata.DataType, data) };
+            piece.Start.AddRange(box.Start);
+            piece.Count.AddRange(box.Count);
+            return piece;
+        }
+
+        // A piece holds its decoded bytes and then its values: about twice its size while it waits.
+        var pieces = readAhead.RunAsync(Regions.Pieces(start, count, metadata.DataType.Size, pieceBytes), ReadPieceAsync, 2L * pieceBytes, context.CancellationToken);
+        await foreach (var piece in pieces)
+        {
             await stream.WriteAsync(piece);
         }
     }
