@@ -148,7 +148,8 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
             throw Failure();
         }
 
-        CheckSendSize(message.CalculateSize());
+        var size = message.CalculateSize();
+        CheckSendSize(size);
         var ready = await Task.WhenAny(_requestStream.Stream, _ended.Task);
         if (ready != _requestStream.Stream)
         {
@@ -157,7 +158,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
 
         try
         {
-            await RpcWire.WriteMessageAsync(await _requestStream.Stream, message, null, _cancel.Token);
+            await RpcWire.WriteMessageAsync(await _requestStream.Stream, message, size, _cancel.Token);
         }
         catch (Exception e)
         {
@@ -306,8 +307,9 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
 
     private byte[] Framed(TRequest request)
     {
-        CheckSendSize(request.CalculateSize());
-        return RpcWire.Frame(request, null);
+        var size = request.CalculateSize();
+        CheckSendSize(size);
+        return RpcWire.Frame(request, size);
     }
 
     private void CheckSendSize(int length)

@@ -41,22 +41,23 @@ internal static class RpcWire
         encoding is null or "" or "identity" or "gzip";
 
     /// <summary>
-    /// One whole length-prefixed, uncompressed message in a new array: the message is serialized straight after
-    /// its prefix, so there is no intermediate copy.
+    /// One whole length-prefixed, uncompressed message of <paramref name="size"/> bytes (its CalculateSize) in a new
+    /// array: the message is serialized straight after its prefix, so there is no intermediate copy.
     /// </summary>
-    public static byte[] Frame(IMessage message, int? maxSize)
+    public static byte[] Frame(IMessage message, int size)
     {
-        var size = CheckedSize(message, maxSize);
         var frame = new byte[PrefixLength + size];
         WritePrefix(frame, size);
         message.WriteTo(frame.AsSpan(PrefixLength));
         return frame;
     }
 
-    /// <summary>Writes one length-prefixed, uncompressed message through a pooled buffer and flushes it.</summary>
-    public static async Task WriteMessageAsync(Stream stream, IMessage message, int? maxSize, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes one length-prefixed, uncompressed message of <paramref name="size"/> bytes (its CalculateSize) through a
+    /// pooled buffer, and flushes it.
+    /// </summary>
+    public static async Task WriteMessageAsync(Stream stream, IMessage message, int size, CancellationToken cancellationToken)
     {
-        var size = CheckedSize(message, maxSize);
         var frame = ArrayPool<byte>.Shared.Rent(PrefixLength + size);
         try
         {
@@ -72,8 +73,8 @@ internal static class RpcWire
     }
 
     /// <summary>
-    /// Writes one length-prefixed, uncompressed message of <paramref name="size"/> bytes (from <see cref="CheckedSize"/>)
-    /// by serializing it straight into the pipe (a response body), and flushes it.
+    /// Writes one length-prefixed, uncompressed message of <paramref name="size"/> bytes (its CalculateSize) by
+    /// serializing it straight into the pipe (a response body), and flushes it.
     /// </summary>
     public static async Task WriteMessageAsync(PipeWriter writer, IMessage message, int size, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 using System.Net;
 using Google.Protobuf;
@@ -108,10 +109,15 @@ public class RpcWireTests
     public async Task Framed_messages_round_trip_and_a_truncated_one_is_an_internal_error()
     {
         using var buffer = new MemoryStream();
-        await RpcWire.WriteMessageAsync(buffer, new BytesValue { Value = ByteString.CopyFrom(1, 2, 3) }, null, default);
-        await RpcWire.WriteMessageAsync(buffer, new BytesValue(), null, default);
+        var message = new BytesValue { Value = ByteString.CopyFrom(1, 2, 3) };
+        await RpcWire.WriteMessageAsync(buffer, message, message.CalculateSize(), default);
+        await RpcWire.WriteMessageAsync(buffer, new BytesValue(), 0, default);
         Assert.Equal(new byte[] { 0, 0, 0, 0, 5, 10, 3, 1, 2, 3, 0, 0, 0, 0, 0 }, buffer.ToArray());
-        Assert.Equal(buffer.ToArray()[..10], RpcWire.Frame(new BytesValue { Value = ByteString.CopyFrom(1, 2, 3) }, null));
+        Assert.Equal(buffer.ToArray()[..10], RpcWire.Frame(message, message.CalculateSize()));
+        var pipe = new System.IO.Pipelines.Pipe();
+        await RpcWire.WriteMessageAsync(pipe.Writer, message, message.CalculateSize(), default);
+        var written = await pipe.Reader.ReadAsync();
+        Assert.Equal(buffer.ToArray()[..10], written.Buffer.ToArray());
         buffer.Position = 0;
         Assert.Equal(new byte[] { 1, 2, 3 }, (await Read(buffer))!.Value.ToByteArray());
         Assert.Equal(ByteString.Empty, (await Read(buffer))!.Value);
@@ -123,14 +129,13 @@ public class RpcWireTests
     }
 
     [Fact]
-    public async Task A_message_over_the_send_limit_is_refused_before_anything_is_written()
+    public void A_message_over_the_send_limit_is_refused_with_its_size_and_the_limit()
     {
-        using var buffer = new MemoryStream();
         var message = new BytesValue { Value = ByteString.CopyFrom(new byte[100]) };
-        var error = await Assert.ThrowsAsync<RpcException>(() => RpcWire.WriteMessageAsync(buffer, message, 50, default));
+        Assert.Equal(102, RpcWire.CheckedSize(message, 102));
+        var error = Assert.Throws<RpcException>(() => RpcWire.CheckedSize(message, 50));
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
         Assert.Contains("102 bytes exceeds the limit of 50", error.Status.Detail, StringComparison.Ordinal);
-        Assert.Equal(0, buffer.Length);
     }
 
     [Fact]
