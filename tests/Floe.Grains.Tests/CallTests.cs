@@ -26,11 +26,14 @@ public sealed class CallTests
     [Fact]
     public async Task A_call_without_a_response_within_the_types_timeout_fails_with_TimeoutException()
     {
-        await using var host = TestHost.Start(o => o.AddGrain<ITurnGrain, TurnGrain>(t => t.ResponseTimeout = TimeSpan.FromMilliseconds(50)));
+        // Long enough that an activated grain starts a call well within it, even on a loaded machine.
+        await using var host = TestHost.Start(o => o.AddGrain<ITurnGrain, TurnGrain>(t => t.ResponseTimeout = TimeSpan.FromSeconds(1)));
         var grain = host.Grain<ITurnGrain>("slow");
+        await grain.Work("warm", 1);
 
         var slow = await Assert.ThrowsAsync<TimeoutException>(() => grain.WaitFor("gate"));
         Assert.Contains("WaitFor", slow.Message);
+        Assert.Equal(1, host.Probe.Count("enter:gate"));
 
         // A call that timed out while queued is dropped, not run later.
         await Assert.ThrowsAsync<TimeoutException>(() => grain.Work("late", 1));
