@@ -120,7 +120,7 @@ internal static class FloeCli
     {
         var floe = Path.Combine(AppContext.BaseDirectory, "floe.dll");
         Assert.True(File.Exists(floe), $"floe.dll was not built at {floe}");
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(DotnetHost.Path())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -146,19 +146,6 @@ internal static class FloeCli
             Assert.Fail($"could not start {start.FileName}: {ex.Message}");
             throw;
         }
-    }
-
-    // The test host usually runs under the dotnet host; the SDK also exports its path.
-    private static string DotnetHost()
-    {
-        var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk))
-        {
-            return fromSdk;
-        }
-
-        var current = Environment.ProcessPath;
-        return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
     }
 
     /// <summary>A floe process with its output drained as it runs, so a full pipe never stalls it.</summary>

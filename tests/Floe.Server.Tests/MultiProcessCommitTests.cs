@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Floe.Api.V1;
 using Floe.Rpc;
+using Floe.Tests.Shared;
 using Google.Protobuf;
 using Xunit.Abstractions;
 
@@ -371,7 +372,7 @@ public sealed partial class MultiProcessCommitTests(ITestOutputHelper output) : 
         public static async Task<ServerProcess> StartAsync(string store, string config, string workingDirectory)
         {
             Directory.CreateDirectory(workingDirectory);
-            var start = new ProcessStartInfo(DotnetHost())
+            var start = new ProcessStartInfo(DotnetHost.Path())
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -461,19 +462,6 @@ public sealed partial class MultiProcessCommitTests(ITestOutputHelper output) : 
                 .Select(c => Path.Combine(root, "src", "Floe.Cli", "bin", c, framework.Name, "floe.dll")).ToList();
             return candidates.FirstOrDefault(File.Exists)
                 ?? throw new InvalidOperationException($"floe.dll was not built; looked at {string.Join(", ", candidates)}");
-        }
-
-        // The test host usually runs under the dotnet host; the SDK also exports its path.
-        private static string DotnetHost()
-        {
-            var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-            if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk))
-            {
-                return fromSdk;
-            }
-
-            var current = Environment.ProcessPath;
-            return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
         }
     }
 }

@@ -32,22 +32,14 @@ public class ReadAheadTests
     {
         // A budget of three items shared by four streams of ten items each.
         var readAhead = new ReadAhead(budgetBytes: 30);
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var started = 0;
-        async Task<int> FetchAsync(int i)
-        {
-            Interlocked.Increment(ref started);
-            await gate.Task;
-            return i;
-        }
-
-        var streams = Enumerable.Range(0, 4).Select(_ => readAhead.RunAsync(Enumerable.Range(0, 10), FetchAsync, bytesEach: 10).GetAsyncEnumerator()).ToArray();
+        var fetches = new GatedFetches();
+        var streams = Enumerable.Range(0, 4).Select(_ => readAhead.RunAsync(Enumerable.Range(0, 10), fetches.FetchAsync, bytesEach: 10).GetAsyncEnumerator()).ToArray();
         var first = streams.Select(s => s.MoveNextAsync().AsTask()).ToArray();
-        await WaitUntilAsync(() => Volatile.Read(ref started) == 7);
+        await WaitUntilAsync(() => fetches.Started == 7);
         Assert.Equal(0, readAhead.Available);
         Assert.All(first, t => Assert.False(t.IsCompleted));
 
-        gate.SetResult();
+        fetches.Open();
         foreach (var (stream, firstMove) in streams.Zip(first))
         {
             var values = new List<int>();
@@ -60,7 +52,7 @@ public class ReadAheadTests
             await stream.DisposeAsync();
         }
 
-        Assert.Equal(40, started);
+        Assert.Equal(40, fetches.Started);
         Assert.Equal(30, readAhead.Available);
     }
 
@@ -94,22 +86,32 @@ public class ReadAheadTests
     public async Task A_stream_never_runs_more_than_its_window_ahead_however_large_the_budget()
     {
         var readAhead = new ReadAhead(budgetBytes: 1 << 30, maxAheadPerStream: 3);
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var started = 0;
-        async Task<int> FetchAsync(int i)
-        {
-            Interlocked.Increment(ref started);
-            await gate.Task;
-            return i;
-        }
-
-        await using var stream = readAhead.RunAsync(Enumerable.Range(0, 100), FetchAsync, bytesEach: 1).GetAsyncEnumerator();
+        var fetches = new GatedFetches();
+        await using var stream = readAhead.RunAsync(Enumerable.Range(0, 100), fetches.FetchAsync, bytesEach: 1).GetAsyncEnumerator();
         var moving = stream.MoveNextAsync().AsTask();
-        await WaitUntilAsync(() => Volatile.Read(ref started) == 3);
+        await WaitUntilAsync(() => fetches.Started == 3);
         Assert.Equal((1 << 30) - 2, readAhead.Available);
-        gate.SetResult();
+        fetches.Open();
         Assert.True(await moving);
         Assert.Equal(0, stream.Current);
+    }
+
+    /// <summary>Fetches that count themselves and wait until the test opens the gate; each returns its item.</summary>
+    private sealed class GatedFetches
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _started;
+
+        public int Started => Volatile.Read(ref _started);
+
+        public async Task<int> FetchAsync(int item)
+        {
+            Interlocked.Increment(ref _started);
+            await _gate.Task;
+            return item;
+        }
+
+        public void Open() => _gate.SetResult();
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

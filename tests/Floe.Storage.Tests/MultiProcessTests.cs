@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
+using Floe.Tests.Shared;
 
 namespace Floe.Storage.Tests;
 
@@ -77,7 +78,7 @@ public sealed partial class MultiProcessTests : IDisposable
         var worker = typeof(MultiProcessTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "ConcurrencyWorkerPath").Value!;
         Assert.True(File.Exists(worker), $"the concurrency worker was not built at {worker}");
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(DotnetHost.Path())
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -90,19 +91,6 @@ public sealed partial class MultiProcessTests : IDisposable
         }
 
         return Process.Start(start)!;
-    }
-
-    // The test host usually runs under the dotnet host; the SDK also exports its path.
-    private static string DotnetHost()
-    {
-        var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk))
-        {
-            return fromSdk;
-        }
-
-        var current = Environment.ProcessPath;
-        return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
     }
 
     [GeneratedRegex(@"worker=\d+ increments=\d+ retries=\d+ unique=(?<unique>\d+) shared=(?<shared>\d+) races=(?<races>\d+)")]

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Floe.Storage;
 using Floe.Store.Format;
+using Floe.Tests.Shared;
 
 namespace Floe.Store.Tests;
 
@@ -177,7 +178,7 @@ public sealed class ConcurrencyTests : IDisposable
     {
         var worker = Path.Join(AppContext.BaseDirectory, "concurrency-worker", "Floe.Store.ConcurrencyWorker.dll");
         Assert.True(File.Exists(worker), $"the concurrency worker was not built at {worker}");
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(DotnetHost.Path())
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -190,18 +191,5 @@ public sealed class ConcurrencyTests : IDisposable
         }
 
         return Process.Start(start)!;
-    }
-
-    // The test host usually runs under the dotnet host; the SDK also exports its path.
-    private static string DotnetHost()
-    {
-        var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk))
-        {
-            return fromSdk;
-        }
-
-        var current = Environment.ProcessPath;
-        return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
     }
 }
