@@ -207,7 +207,8 @@ public sealed class Repository
         return snapshot.Id == id ? snapshot : throw new CorruptObjectException(objectKey, $"holds snapshot {snapshot.Id}");
     }
 
-    internal Task<ManifestShard> GetShardAsync(ObjectId id, string arrayPath, CancellationToken cancellationToken) =>
+    /// <summary>A manifest shard through the repository's cache (concurrent requests for one shard read it once).</summary>
+    public Task<ManifestShard> GetShardAsync(ObjectId id, string arrayPath, CancellationToken cancellationToken = default) =>
         _shards.GetOrLoadAsync(id, key => ReadShardAsync(key, arrayPath, CancellationToken.None), cancellationToken);
 
     /// <summary>Reads and decodes a manifest shard without caching it (for callers that keep their own cache).</summary>

@@ -91,7 +91,7 @@ public static class ShardLayout
 }
 
 /// <summary>Value equality for coordinate arrays, to key dictionaries by shard or chunk.</summary>
-internal sealed class CoordsComparer : IEqualityComparer<long[]>, IComparer<long[]>
+public sealed class CoordsComparer : IEqualityComparer<long[]>, IComparer<long[]>
 {
     public static readonly CoordsComparer Instance = new();
 
