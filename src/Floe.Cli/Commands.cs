@@ -29,6 +29,7 @@ internal static class Commands
         yield return InspectCommand.Create();
         yield return IngestCommand.Create(Floe.Ingest.IngestMode.Create);
         yield return IngestCommand.Create(Floe.Ingest.IngestMode.Append);
+        yield return RechunkCommand.Create();
         yield return ServeCommand.Create();
         yield return ServeCommand.Token();
         yield return RemoteCommand.Create();
@@ -347,7 +348,7 @@ internal static class Commands
             return 130;
         }
         catch (Exception e) when (e is FloeStoreException or ObjectStoreException or ArgumentException or FormatException or SourceReadException or IOException
-            or Floe.Formats.Hdf5.Hdf5FormatException or Floe.Formats.NetCdf.NetCdfFormatException or Floe.Ingest.IngestException)
+            or Floe.Formats.Hdf5.Hdf5FormatException or Floe.Formats.NetCdf.NetCdfFormatException or Floe.Ingest.IngestException or Floe.Rechunk.RechunkException)
         {
             await Console.Error.WriteLineAsync($"floe: error: {e.Message}");
             return 1;
