@@ -278,6 +278,41 @@ internal static class Commands
             }
         }));
         command.Subcommands.Add(serve);
+
+        var readFiles = new Option<int>("--files") { Description = "Half-hourly IMERG-layout files (time steps); 17,520 is one year", DefaultValueFactory = _ => 17_520 };
+        var readRounds = new Option<int>("--rounds") { Description = "Times each pattern is read by each reader (medians are quoted)", DefaultValueFactory = _ => 3 };
+        var fixtures = new Option<string?>("--fixtures") { Description = "Where the source files are written and kept between runs (default: floe-bench/read-imerg in the temporary directory)" };
+        var readBudget = new Option<string>("--budget") { Description = "The rechunk's memory budget", DefaultValueFactory = _ => "1GiB" };
+        var readChunks = new Option<string>("--chunks") { Description = "The native copy's chunk shape", DefaultValueFactory = _ => "time=4380,lon=6,lat=6" };
+        var read = new Command("read", "Rechunk a year of IMERG-layout files and read a point over a month and a year, a map and a box over a week from the virtual and native arrays, against netCDF4-python on the files and xarray + zarr on a Zarr v2 copy")
+        {
+            readFiles, readRounds, fixtures, readBudget, readChunks, dir,
+        };
+        read.SetAction((parse, ct) => Run(async () =>
+        {
+            var (n, r) = (parse.GetValue(readFiles), parse.GetValue(readRounds));
+            if (n < 2 || r < 1)
+            {
+                throw new ArgumentException("--files must be at least 2 and --rounds at least 1");
+            }
+
+            var work = parse.GetValue(dir);
+            var temporary = work is null;
+            work ??= Path.Combine(Path.GetTempPath(), "floe-bench-read-" + Guid.NewGuid().ToString("N")[..8]);
+            var fixtureDirectory = parse.GetValue(fixtures) ?? Path.Combine(Path.GetTempPath(), "floe-bench", "read-imerg");
+            try
+            {
+                await new Floe.Benchmarks.Read.ReadBenchmark(Console.Out, work, fixtureDirectory, n, r, RechunkCommand.ParseBytes(parse.GetValue(readBudget)!, "--budget"), parse.GetValue(readChunks)!).RunAsync(ct);
+            }
+            finally
+            {
+                if (temporary && Directory.Exists(work))
+                {
+                    Directory.Delete(work, recursive: true);
+                }
+            }
+        }));
+        command.Subcommands.Add(read);
         return command;
     }
 

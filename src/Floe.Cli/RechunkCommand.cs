@@ -19,7 +19,7 @@ internal static class RechunkCommand
         var from = new Option<string>("--from") { Description = "Branch, tag or snapshot id holding the source", DefaultValueFactory = _ => Repository.MainBranch };
         var branch = new Option<string?>("--branch", "-b") { Description = "Branch to commit the copy to (created from the source's snapshot if missing); default: --from when it is a branch" };
         var budget = new Option<string>("--budget") { Description = "Memory for the data being moved, e.g. 512MiB, 4GiB", DefaultValueFactory = _ => "1GiB" };
-        var concurrency = new Option<int>("--concurrency") { Description = "Chunks read or written at once", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var concurrency = new Option<int>("--concurrency") { Description = "Chunks read or written at once", DefaultValueFactory = _ => 2 * Environment.ProcessorCount };
         var level = new Option<int>("--level") { Description = "zstd compression level", DefaultValueFactory = _ => 3 };
         var shuffle = new Option<ShuffleMode>("--shuffle") { Description = "Byte-shuffle before zstd: auto (when a sample compresses 5% smaller), on, off", DefaultValueFactory = _ => ShuffleMode.Auto };
         var incremental = new Option<bool>("--incremental") { Description = "Bring an existing copy up to date with what changed in its source (appended time steps), rewriting only what changed" };

@@ -32,8 +32,8 @@ public sealed class RechunkOptions
     /// <summary>Memory for the data being moved: the unit being assembled, chunks in flight and the repository's caches.</summary>
     public long BudgetBytes { get; init; } = 1L << 30;
 
-    /// <summary>Source chunks read and target chunks written at once.</summary>
-    public int Concurrency { get; init; } = Environment.ProcessorCount;
+    /// <summary>Source chunks read and target chunks written at once; twice the cores by default, so reads overlap decoding.</summary>
+    public int Concurrency { get; init; } = 2 * Environment.ProcessorCount;
 
     public int ZstdLevel { get; init; } = 3;
 

@@ -189,8 +189,14 @@ public sealed class Rechunker(Repository repository, RechunkOptions options)
             await DeleteChangesetsAsync(saved, cancellationToken);
             var done = new Job
             {
-                Name = name, SourcePath = sourcePath, Source = fromReader, SourceMetadata = fromMetadata, Chunks = chunks,
-                Plan = new UnitPlan(fromMetadata.Shape, [.. chunks.Select(c => (long)c)], chunks), Concurrency = 1, Units = [],
+                Name = name,
+                SourcePath = sourcePath,
+                Source = fromReader,
+                SourceMetadata = fromMetadata,
+                Chunks = chunks,
+                Plan = new UnitPlan(fromMetadata.Shape, [.. chunks.Select(c => (long)c)], chunks),
+                Concurrency = 1,
+                Units = [],
             };
             done.Finished = Summary(done, branch, target, null, alreadyDone: true, upToDate: false);
             return done;
@@ -212,8 +218,14 @@ public sealed class Rechunker(Repository repository, RechunkOptions options)
             var plan = new UnitPlan(fromMetadata.Shape, unitShape, chunks);
             return new Job
             {
-                Name = name, SourcePath = sourcePath, Source = fromReader, SourceMetadata = fromMetadata, Chunks = chunks, Plan = plan,
-                Concurrency = concurrency, Units = new UnitRange(plan.UnitCount),
+                Name = name,
+                SourcePath = sourcePath,
+                Source = fromReader,
+                SourceMetadata = fromMetadata,
+                Chunks = chunks,
+                Plan = plan,
+                Concurrency = concurrency,
+                Units = new UnitRange(plan.UnitCount),
             };
         }
 
@@ -227,9 +239,16 @@ public sealed class Rechunker(Repository repository, RechunkOptions options)
         var node = last.Nodes.FirstOrDefault(n => n.Path == target) ?? throw new RechunkException($"changeset {last.Name} of job {name} does not hold '{target}'");
         var job = new Job
         {
-            Name = name, SourcePath = sourcePath, Source = reader, SourceMetadata = metadata, Chunks = chunks, Plan = resumedPlan,
-            Concurrency = ConcurrencyFor(metadata, chunks, recordedUnit), Units = new UnitRange(resumedPlan.UnitCount),
-            NextUnit = long.Parse(Recorded(last, NextUnitKey), CultureInfo.InvariantCulture), NextCheckpoint = saved.Count,
+            Name = name,
+            SourcePath = sourcePath,
+            Source = reader,
+            SourceMetadata = metadata,
+            Chunks = chunks,
+            Plan = resumedPlan,
+            Concurrency = ConcurrencyFor(metadata, chunks, recordedUnit),
+            Units = new UnitRange(resumedPlan.UnitCount),
+            NextUnit = long.Parse(Recorded(last, NextUnitKey), CultureInfo.InvariantCulture),
+            NextCheckpoint = saved.Count,
             TargetMetadata = node.ArrayMetadata,
         };
         job.Changesets.AddRange(saved);
@@ -291,9 +310,19 @@ public sealed class Rechunker(Repository repository, RechunkOptions options)
 
         var job = new Job
         {
-            Name = name, SourcePath = sourcePath, Source = reader, SourceMetadata = metadata, Chunks = chunks, Plan = plan, Concurrency = concurrency,
-            Units = fresh, RewriteUnits = rewrite, OldShape = oldShape, TargetMetadata = targetMetadata.WithShape(metadata.Shape),
-            NextUnit = last is not null ? long.Parse(Recorded(last, NextUnitKey), CultureInfo.InvariantCulture) : 0, NextCheckpoint = saved.Count,
+            Name = name,
+            SourcePath = sourcePath,
+            Source = reader,
+            SourceMetadata = metadata,
+            Chunks = chunks,
+            Plan = plan,
+            Concurrency = concurrency,
+            Units = fresh,
+            RewriteUnits = rewrite,
+            OldShape = oldShape,
+            TargetMetadata = targetMetadata.WithShape(metadata.Shape),
+            NextUnit = last is not null ? long.Parse(Recorded(last, NextUnitKey), CultureInfo.InvariantCulture) : 0,
+            NextCheckpoint = saved.Count,
         };
         job.Changesets.AddRange(saved);
         _unitsResumed = job.NextUnit;

@@ -93,6 +93,8 @@ public static class FloeServer
         app.MapRpcService(new RepositoryService(catalog, grains, loggers.CreateLogger<RepositoryService>(), options.Server.MaxSendMessageBytes, new ReadAhead(options.Server.ReadAheadBytes)).Bind());
         app.MapRpcService(new WriteService(catalog, grains, app.Services.GetRequiredService<SourcePolicy>(), loggers.CreateLogger<WriteService>()).Bind());
         app.MapRpcService(new IngestionService(catalog, grains, loggers.CreateLogger<IngestionService>()).Bind());
+        var zarr = new ZarrHttp(new SnapshotReads(catalog, grains), access, loggers.CreateLogger<ZarrHttp>());
+        app.Map(ZarrHttp.Route, (RequestDelegate)zarr.HandleAsync);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", async (CancellationToken cancellationToken) =>
         {

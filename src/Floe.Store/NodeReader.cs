@@ -112,21 +112,36 @@ public abstract class NodeReader(Repository repository)
             lastChunk[d] = (start[d] + count[d] - 1) / chunkShape[d];
         }
 
-        var chunk = (long[])firstChunk.Clone();
+        // Chunks are fetched and decoded several at a time; each fills its own part of the result.
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = RegionReadParallelism, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(ChunksBetween(firstChunk, lastChunk), parallel, async (chunk, ct) =>
+        {
+            var data = await ReadChunkAsync(path, chunk, ct);
+            CopyOverlap(data, chunk, chunkShape, result, start, count, elementSize);
+        });
+        return result;
+    }
+
+    /// <summary>Chunks a region read fetches and decodes at once.</summary>
+    public int RegionReadParallelism { get; init; } = Math.Max(4, Environment.ProcessorCount);
+
+    // Every chunk coordinate from first to last inclusive, row-major.
+    private static IEnumerable<long[]> ChunksBetween(long[] first, long[] last)
+    {
+        var chunk = (long[])first.Clone();
         while (true)
         {
-            var data = await ReadChunkAsync(path, (long[])chunk.Clone(), cancellationToken);
-            CopyOverlap(data, chunk, chunkShape, result, start, count, elementSize);
-            var d = rank - 1;
-            while (d >= 0 && ++chunk[d] > lastChunk[d])
+            yield return (long[])chunk.Clone();
+            var d = chunk.Length - 1;
+            while (d >= 0 && ++chunk[d] > last[d])
             {
-                chunk[d] = firstChunk[d];
+                chunk[d] = first[d];
                 d--;
             }
 
             if (d < 0)
             {
-                return result;
+                yield break;
             }
         }
     }

@@ -10,6 +10,8 @@ namespace Floe.Server.Services;
 /// <summary>What every service needs: the catalog, the grains, the caller's permissions and the mapping of errors to statuses.</summary>
 public abstract class ServiceBase(RepositoryCatalog catalog, IGrainFactory grains, ILogger logger)
 {
+    private readonly SnapshotReads _reads = new(catalog, grains);
+
     protected RepositoryCatalog Catalog { get; } = catalog;
 
     protected IGrainFactory Grains { get; } = grains;
@@ -30,17 +32,11 @@ public abstract class ServiceBase(RepositoryCatalog catalog, IGrainFactory grain
     protected IRepositoryGrain RepositoryGrain(string repository) => Grains.GetGrain<IRepositoryGrain>(repository);
 
     /// <summary>The repository and the snapshot a reference names now; reads of a branch stay on that snapshot.</summary>
-    protected async Task<(Repository Repository, Snapshot Snapshot)> ResolveAsync(string repository, string reference, CancellationToken cancellationToken)
-    {
-        var repo = await Catalog.OpenAsync(repository, cancellationToken);
-        var id = await RepositoryGrain(repository).ResolveAsync(reference, cancellationToken);
-        var snapshot = await Grains.GetGrain<ISnapshotGrain>(GrainKeys.Of(repository, id)).GetAsync(cancellationToken);
-        return (repo, snapshot);
-    }
+    protected Task<(Repository Repository, Snapshot Snapshot)> ResolveAsync(string repository, string reference, CancellationToken cancellationToken) =>
+        _reads.ResolveAsync(repository, reference, cancellationToken);
 
     /// <summary>A reader of a snapshot whose manifest lookups go through the shard grains.</summary>
-    protected SnapshotReader ReaderOf(string repository, Repository repo, Snapshot snapshot) =>
-        new(repo, snapshot, new GrainShardLookup(Grains, repository));
+    protected SnapshotReader ReaderOf(string repository, Repository repo, Snapshot snapshot) => _reads.ReaderOf(repository, repo, snapshot);
 
     protected UnaryServerMethod<TRequest, TResponse> Unary<TRequest, TResponse>(UnaryServerMethod<TRequest, TResponse> handler) =>
         async (request, context) =>
