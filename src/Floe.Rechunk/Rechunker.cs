@@ -458,7 +458,7 @@ public sealed class Rechunker(Repository repository, RechunkOptions options)
 
             if (!empty)
             {
-                foreach (var coords in Boxes(first, last))
+                foreach (var coords in ShardLayout.CoordsBetween(first, last))
                 {
                     affected.Add(plan.UnitIndex(coords));
                 }
@@ -653,7 +653,7 @@ public sealed class Rechunker(Repository repository, RechunkOptions options)
 
         var sourceShape = sourceChunks.Select(c => (long)c).ToArray();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = job.Concurrency, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(Boxes(first, last), parallel, async (coords, ct) =>
+        await Parallel.ForEachAsync(ShardLayout.CoordsBetween(first, last), parallel, async (coords, ct) =>
         {
             if (await job.Source.GetChunkRefAsync(job.SourcePath, coords, ct) is null)
             {
@@ -694,7 +694,7 @@ public sealed class Rechunker(Repository repository, RechunkOptions options)
             lastOut[d] = firstOut[d] + (bufferShape[d] / chunks[d]) - 1;
         }
 
-        await Parallel.ForEachAsync(Boxes(firstOut, lastOut), parallel, async (coords, ct) =>
+        await Parallel.ForEachAsync(ShardLayout.CoordsBetween(firstOut, lastOut), parallel, async (coords, ct) =>
         {
             var chunk = ArrayPool<byte>.Shared.Rent(chunkBytes);
             try
@@ -785,33 +785,6 @@ public sealed class Rechunker(Repository repository, RechunkOptions options)
         }
 
         return shuffledBytes <= plainBytes * 0.95;
-    }
-
-    // Every coordinate vector between first and last inclusive, row-major.
-    private static IEnumerable<long[]> Boxes(long[] first, long[] last)
-    {
-        var rank = first.Length;
-        if (Enumerable.Range(0, rank).Any(d => last[d] < first[d]))
-        {
-            yield break;
-        }
-
-        var coords = (long[])first.Clone();
-        while (true)
-        {
-            yield return (long[])coords.Clone();
-            var d = rank - 1;
-            while (d >= 0 && ++coords[d] > last[d])
-            {
-                coords[d] = first[d];
-                d--;
-            }
-
-            if (d < 0)
-            {
-                yield break;
-            }
-        }
     }
 
     private async Task DeleteChangesetsAsync(IEnumerable<string> names, CancellationToken cancellationToken)

@@ -114,7 +114,7 @@ public abstract class NodeReader(Repository repository)
 
         // Chunks are fetched and decoded several at a time; each fills its own part of the result.
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = RegionReadParallelism, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(ChunksBetween(firstChunk, lastChunk), parallel, async (chunk, ct) =>
+        await Parallel.ForEachAsync(ShardLayout.CoordsBetween(firstChunk, lastChunk), parallel, async (chunk, ct) =>
         {
             var data = await ReadChunkAsync(path, chunk, ct);
             CopyOverlap(data, chunk, chunkShape, result, start, count, elementSize);
@@ -124,27 +124,6 @@ public abstract class NodeReader(Repository repository)
 
     /// <summary>Chunks a region read fetches and decodes at once.</summary>
     public int RegionReadParallelism { get; init; } = Math.Max(4, Environment.ProcessorCount);
-
-    // Every chunk coordinate from first to last inclusive, row-major.
-    private static IEnumerable<long[]> ChunksBetween(long[] first, long[] last)
-    {
-        var chunk = (long[])first.Clone();
-        while (true)
-        {
-            yield return (long[])chunk.Clone();
-            var d = chunk.Length - 1;
-            while (d >= 0 && ++chunk[d] > last[d])
-            {
-                chunk[d] = first[d];
-                d--;
-            }
-
-            if (d < 0)
-            {
-                yield break;
-            }
-        }
-    }
 
     internal static byte[] Decode(string path, ArrayMetadata metadata, ReadOnlyMemory<byte>? stored, long[] chunkCoords)
     {

@@ -46,6 +46,35 @@ public static class ShardLayout
         }
     }
 
+    /// <summary>Every coordinate vector from <paramref name="first"/> to <paramref name="last"/> inclusive, row-major; none when a dimension is empty.</summary>
+    public static IEnumerable<long[]> CoordsBetween(long[] first, long[] last)
+    {
+        for (var d = 0; d < first.Length; d++)
+        {
+            if (last[d] < first[d])
+            {
+                yield break;
+            }
+        }
+
+        var coords = (long[])first.Clone();
+        while (true)
+        {
+            yield return (long[])coords.Clone();
+            var d = coords.Length - 1;
+            while (d >= 0 && ++coords[d] > last[d])
+            {
+                coords[d] = first[d];
+                d--;
+            }
+
+            if (d < 0)
+            {
+                yield break;
+            }
+        }
+    }
+
     public static long[] ShardOf(ReadOnlySpan<long> chunkCoords, long[] shardShape)
     {
         var shard = new long[shardShape.Length];

@@ -90,8 +90,9 @@ public sealed class ReadBenchmark(TextWriter output, string workDirectory, strin
 
         // The rechunk, with its memory: the resident set's peak above where it stood before.
         GC.Collect();
-        var baseline = ResidentBytes();
-        ResetPeakResident();
+        var baseline = ResidentMemory.Current();
+        var resident = new ResidentMemory();
+        resident.Reset();
         var concurrency = new RechunkOptions { Target = Native }.Concurrency;
         clock.Restart();
         var rechunk = await new Rechunker(repository, new RechunkOptions
@@ -102,7 +103,7 @@ public sealed class ReadBenchmark(TextWriter output, string workDirectory, strin
             BudgetBytes = budgetBytes,
         }).RunAsync(null, cancellationToken);
         var rechunkSeconds = clock.Elapsed.TotalSeconds;
-        var peakAbove = MemorySampler.PeakResidentBytes() - baseline;
+        var peakAbove = resident.TakePeak() - baseline;
         var decodedMb = rechunk.Progress.SourceBytes / 1048576.0;
         var mbPerSecond = decodedMb / rechunkSeconds;
         var perCore = mbPerSecond / Environment.ProcessorCount;
@@ -333,32 +334,4 @@ public sealed class ReadBenchmark(TextWriter output, string workDirectory, strin
             results.append([statistics.median(times), total])
         print(json.dumps(results))
         """;
-
-    private static long ResidentBytes()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-            {
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-            }
-        }
-
-        return Environment.WorkingSet;
-    }
-
-    // Writing 5 to clear_refs resets VmHWM to the current resident set, so the peak is this step's.
-    private static void ResetPeakResident()
-    {
-        try
-        {
-            File.WriteAllText("/proc/self/clear_refs", "5");
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
 }
