@@ -5,18 +5,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Oracles the tests call: Debian's python3 with numcodecs, h5py, netCDF4 and grpcio (a gRPC peer not written here),
-# the zstd command, hdf5 and netCDF tools, nginx.
+# the zstd command, hdf5 and netCDF tools, nginx; Node packages under tests/node.
 packages=(python3-numcodecs python3-numpy zstd python3-h5py python3-netcdf4 python3-grpcio python3-grpc-tools hdf5-tools netcdf-bin nginx-light python3-xarray python3-zarr python3-fsspec python3-aiohttp)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "installing: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Node oracles (h3-js, DuckDB, hyparquet), pinned by tests/node/package-lock.json.
+if ! (cd tests/node && npm ls --depth=0 >/dev/null 2>&1); then
+  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
