@@ -30,6 +30,8 @@ internal static class Commands
         yield return IngestCommand.Create(Floe.Ingest.IngestMode.Create);
         yield return IngestCommand.Create(Floe.Ingest.IngestMode.Append);
         yield return RechunkCommand.Create();
+        yield return ExportCommand.Create();
+        yield return ExportCommand.Query();
         yield return ServeCommand.Create();
         yield return ServeCommand.Token();
         yield return RemoteCommand.Create();
@@ -313,6 +315,43 @@ internal static class Commands
             }
         }));
         command.Subcommands.Add(read);
+
+        var exportDays = new Option<int>("--days") { Description = "ERA5-layout days to export (one file each); 31 is one month", DefaultValueFactory = _ => 31 };
+        var exportRounds = new Option<int>("--rounds") { Description = "Times Floe exports them (the median is quoted)", DefaultValueFactory = _ => 1 };
+        var queryRounds = new Option<int>("--query-rounds") { Description = "Times each reader runs the query (the first is dropped, the median quoted)", DefaultValueFactory = _ => 21 };
+        var exportFixtures = new Option<string?>("--fixtures") { Description = "Where the source files are written and kept between runs (default: floe-bench/export-era5 in the temporary directory)" };
+        var exportSmall = new Option<bool>("--small") { Description = "A 19 x 36 grid instead of 721 x 1440 (a quick check, not a measurement)" };
+        var nodeDir = new Option<string?>("--node-dir") { Description = "A folder whose node_modules holds @duckdb/node-api (default: tests/node above the working directory)" };
+        var export = new Command("export", "Export a month of ERA5-layout data to Parquet rows (time, h3, lat, lon, value) and query one day in one cell, against DuckDB writing and scanning the same rows")
+        {
+            exportDays, exportRounds, queryRounds, exportFixtures, exportSmall, nodeDir, dir,
+        };
+        export.SetAction((parse, ct) => Run(async () =>
+        {
+            var (d, r, q) = (parse.GetValue(exportDays), parse.GetValue(exportRounds), parse.GetValue(queryRounds));
+            if (d < 1 || r < 1 || q < 1)
+            {
+                throw new ArgumentException("--days, --rounds and --query-rounds must be at least 1");
+            }
+
+            var small = parse.GetValue(exportSmall);
+            var work = parse.GetValue(dir);
+            var temporary = work is null;
+            work ??= Path.Combine(Path.GetTempPath(), "floe-bench-export-" + Guid.NewGuid().ToString("N")[..8]);
+            var fixtureDirectory = parse.GetValue(exportFixtures) ?? Path.Combine(Path.GetTempPath(), "floe-bench", small ? "export-era5-small" : "export-era5");
+            try
+            {
+                await new Floe.Benchmarks.Export.ExportBenchmark(Console.Out, work, fixtureDirectory, d, r, q, small, parse.GetValue(nodeDir)).RunAsync(ct);
+            }
+            finally
+            {
+                if (temporary && Directory.Exists(work))
+                {
+                    Directory.Delete(work, recursive: true);
+                }
+            }
+        }));
+        command.Subcommands.Add(export);
         return command;
     }
 
@@ -383,7 +422,8 @@ internal static class Commands
             return 130;
         }
         catch (Exception e) when (e is FloeStoreException or ObjectStoreException or ArgumentException or FormatException or SourceReadException or IOException
-            or Floe.Formats.Hdf5.Hdf5FormatException or Floe.Formats.NetCdf.NetCdfFormatException or Floe.Ingest.IngestException or Floe.Rechunk.RechunkException)
+            or Floe.Formats.Hdf5.Hdf5FormatException or Floe.Formats.NetCdf.NetCdfFormatException or Floe.Ingest.IngestException or Floe.Rechunk.RechunkException
+            or Floe.Export.ExportException or Floe.Parquet.ParquetFormatException)
         {
             await Console.Error.WriteLineAsync($"floe: error: {e.Message}");
             return 1;

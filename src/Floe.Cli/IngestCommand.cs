@@ -122,7 +122,7 @@ internal static class IngestCommand
         IngestSummary summary;
         if (json)
         {
-            summary = await ingestor.RunAsync(sources, new InlineProgress(p => Console.WriteLine(ProgressJson(p))), cancellationToken);
+            summary = await ingestor.RunAsync(sources, new InlineProgress<IngestProgress>(p => Console.WriteLine(ProgressJson(p))), cancellationToken);
             var done = SummaryJson(summary);
             if (options.Shard is { } part)
             {
@@ -147,7 +147,7 @@ internal static class IngestCommand
                 {
                     var task = context.AddTask("files", maxValue: Math.Max(1, sources.Count ?? 1));
                     task.IsIndeterminate = sources.Count is null;
-                    result = await ingestor.RunAsync(sources, new InlineProgress(p =>
+                    result = await ingestor.RunAsync(sources, new InlineProgress<IngestProgress>(p =>
                     {
                         task.Value = p.FilesDone;
                         task.Description = $"{p.FilesDone:N0} files, {Rate(p)} files/s, {p.Refs:N0} refs, {p.Commits} commits";
@@ -159,7 +159,7 @@ internal static class IngestCommand
         else
         {
             var lastLine = TimeSpan.Zero;
-            summary = await ingestor.RunAsync(sources, new InlineProgress(p =>
+            summary = await ingestor.RunAsync(sources, new InlineProgress<IngestProgress>(p =>
             {
                 if (p.Elapsed - lastLine >= TimeSpan.FromSeconds(5))
                 {
@@ -262,7 +262,7 @@ internal static class IngestCommand
         ["last_commit"] = summary.Progress.LastCommit,
     };
 
-    private static DateTimeOffset? ParseTime(string? text, string option)
+    internal static DateTimeOffset? ParseTime(string? text, string option)
     {
         if (text is null)
         {
@@ -273,19 +273,5 @@ internal static class IngestCommand
         return DateTimeOffset.TryParseExact(text, formats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
             ? time
             : throw new ArgumentException($"{option} \"{text}\" is not a date such as 2020-01-01 or 2020-01-01T00:30");
-    }
-
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to a thread pool and reorder lines).</summary>
-    private sealed class InlineProgress(Action<IngestProgress> report) : IProgress<IngestProgress>
-    {
-        private readonly Lock _lock = new();
-
-        public void Report(IngestProgress value)
-        {
-            lock (_lock)
-            {
-                report(value);
-            }
-        }
     }
 }

@@ -75,7 +75,7 @@ internal static class RechunkCommand
         if (json)
         {
             TimeSpan? lastJson = null;
-            summary = await rechunker.RunAsync(new InlineProgress(p =>
+            summary = await rechunker.RunAsync(new InlineProgress<RechunkProgress>(p =>
             {
                 if (lastJson is null || p.Elapsed - lastJson >= TimeSpan.FromSeconds(1) || p.Phase == "done")
                 {
@@ -111,7 +111,7 @@ internal static class RechunkCommand
                 .StartAsync(async context =>
                 {
                     var task = context.AddTask("planning", maxValue: 1);
-                    result = await rechunker.RunAsync(new InlineProgress(p =>
+                    result = await rechunker.RunAsync(new InlineProgress<RechunkProgress>(p =>
                     {
                         task.MaxValue = Math.Max(1, p.UnitsTotal);
                         task.Value = p.UnitsDone;
@@ -124,7 +124,7 @@ internal static class RechunkCommand
         else
         {
             var lastLine = TimeSpan.Zero;
-            summary = await rechunker.RunAsync(new InlineProgress(p =>
+            summary = await rechunker.RunAsync(new InlineProgress<RechunkProgress>(p =>
             {
                 if (p.Elapsed - lastLine >= TimeSpan.FromSeconds(5))
                 {
@@ -207,10 +207,4 @@ internal static class RechunkCommand
         ["checkpoints"] = p.Checkpoints,
         ["elapsed_s"] = Math.Round(p.Elapsed.TotalSeconds, 3),
     };
-
-    /// <summary>Reports on the calling thread; the rechunker serialises its reports.</summary>
-    private sealed class InlineProgress(Action<RechunkProgress> report) : IProgress<RechunkProgress>
-    {
-        public void Report(RechunkProgress value) => report(value);
-    }
 }

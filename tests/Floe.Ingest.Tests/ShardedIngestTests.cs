@@ -1,3 +1,4 @@
+using Floe.Core;
 using Floe.Ingest.Sources;
 using Floe.Storage;
 using Floe.Store;

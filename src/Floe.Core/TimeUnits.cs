@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Floe.Ingest;
+namespace Floe.Core;
 
 /// <summary>
 /// CF time units ("seconds since 1970-01-01 00:00:00 UTC", "hours since 1900-01-01 00:00:00.0", "days since
