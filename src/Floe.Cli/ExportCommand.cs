@@ -133,10 +133,10 @@ internal static class ExportCommand
         ExportResult result;
         if (json)
         {
-            var last = TimeSpan.MinValue;
+            TimeSpan? last = null;
             result = await exporter.RunAsync(new InlineProgress<ExportProgress>(p =>
             {
-                if (p.Elapsed - last >= TimeSpan.FromSeconds(1) || p.FilesDone == p.FilesTotal)
+                if (last is null || p.Elapsed - last >= TimeSpan.FromSeconds(1) || p.FilesDone == p.FilesTotal)
                 {
                     last = p.Elapsed;
                     Console.WriteLine(JsonSerializer.Serialize(ProgressJson(p)));

@@ -17,6 +17,7 @@ public sealed class ParquetWriter : IDisposable
     private readonly ParquetWriterOptions _options;
     private readonly PageCompressor _compressor;
     private readonly List<RowGroupData> _rowGroups = [];
+    private readonly int[] _dictionaryHints;
     private bool _finished;
     private bool _disposed;
 
@@ -39,6 +40,7 @@ public sealed class ParquetWriter : IDisposable
         _output = output;
         _ownsStream = ownsStream;
         _schema = schema;
+        _dictionaryHints = new int[schema.Fields.Count];
         _compressor = new PageCompressor(_options.Compression, _options.CompressionLevel);
         _output.Write(Magic);
         Position = Magic.Length;
@@ -124,7 +126,7 @@ public sealed class ParquetWriter : IDisposable
             {
                 for (var i = 0; i < fields.Count; i++)
                 {
-                    chunks[i] = ChunkEncoder.Encode(fields[i], columns[i], _options, _compressor);
+                    chunks[i] = ChunkEncoder.Encode(fields[i], columns[i], _options, _compressor, _dictionaryHints[i]);
                 }
             }
             else
@@ -132,7 +134,7 @@ public sealed class ParquetWriter : IDisposable
                 try
                 {
                     Parallel.For(0, fields.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, i =>
-                        chunks[i] = ChunkEncoder.Encode(fields[i], columns[i], _options, _compressor));
+                        chunks[i] = ChunkEncoder.Encode(fields[i], columns[i], _options, _compressor, _dictionaryHints[i]));
                 }
                 catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
                 {
@@ -142,9 +144,11 @@ public sealed class ParquetWriter : IDisposable
 
             var group = new RowGroupData { NumRows = rows, FileOffset = Position, Ordinal = (short)Math.Min(_rowGroups.Count, short.MaxValue) };
             long uncompressed = 0, compressed = 0;
-            foreach (var chunk in chunks)
+            for (var i = 0; i < chunks.Length; i++)
             {
-                var meta = chunk!.Meta;
+                var chunk = chunks[i];
+                _dictionaryHints[i] = chunk!.DictionaryEntries;
+                var meta = chunk.Meta;
                 var start = Position;
                 meta.DataPageOffset += start;
                 if (meta.DictionaryPageOffset is { } dictionary)

@@ -130,6 +130,49 @@ public sealed class DuckDbFileTests
         Assert.Contains("'point'", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Other_annotations_read_as_their_stored_values()
+    {
+        using var directory = new TempDirectory();
+        var path = directory.File("other.parquet");
+        var written = Oracle.DuckDbWrite(path, """
+            SELECT
+                CASE WHEN i % 10 = 3 THEN NULL ELSE gen_random_uuid() END AS u,
+                (i * 1.25 - 100)::DECIMAL(9,2) AS d9,
+                (i * -1.125)::DECIMAL(18,3) AS d18,
+                CASE WHEN i % 7 = 0 THEN NULL ELSE (i * 12345678901234.5 - 1e15)::DECIMAL(38,1) END AS d38,
+                TIME '01:02:03' + INTERVAL (i) SECOND AS t
+            FROM range(0, 3000) t(i)
+            """);
+        var expected = written.GetProperty("read").GetProperty("values").EnumerateArray().Select(c => c.EnumerateArray().Select(v => v.ValueKind == System.Text.Json.JsonValueKind.Null ? null : v.GetString()).ToArray()).ToArray();
+
+        using var reader = ParquetReader.Open(path);
+        var fields = reader.Schema.Fields;
+        Assert.Equal(["UUID", "DECIMAL(9,2)", "DECIMAL(18,3)", "DECIMAL(38,1)", "TIME(MICROS, local)"], fields.Select(f => f.Annotation));
+        Assert.All(fields, f => Assert.Equal(ParquetLogicalType.Other, f.Logical));
+        Assert.Equal([ParquetType.ByteArray, ParquetType.Int32, ParquetType.Int64, ParquetType.ByteArray, ParquetType.Int64], fields.Select(f => f.Type));
+
+        var u = Enumerable.Range(0, reader.RowGroups.Count).SelectMany(g => reader.ReadColumn(g, "u").AsBinary()).ToArray();
+        var d9 = Enumerable.Range(0, reader.RowGroups.Count).SelectMany(g => reader.ReadColumn(g, "d9").AsInt32()).ToArray();
+        var d18 = Enumerable.Range(0, reader.RowGroups.Count).SelectMany(g => reader.ReadColumn(g, "d18").AsInt64()).ToArray();
+        var d38 = Enumerable.Range(0, reader.RowGroups.Count).SelectMany(g => reader.ReadColumn(g, "d38").AsBinary()).ToArray();
+        var t = Enumerable.Range(0, reader.RowGroups.Count).SelectMany(g => reader.ReadColumn(g, "t").AsInt64()).ToArray();
+        for (var row = 0; row < 3000; row++)
+        {
+            Assert.Equal(expected[0][row], u[row] is null ? null : Convert.ToHexStringLower(u[row]!).Insert(20, "-").Insert(16, "-").Insert(12, "-").Insert(8, "-"));
+            Assert.Equal(expected[1][row], DecimalText(d9[row], 2));
+            Assert.Equal(expected[2][row], DecimalText(d18[row], 3));
+            Assert.Equal(expected[3][row], d38[row] is null ? null : DecimalText(new System.Numerics.BigInteger(d38[row], isBigEndian: true), 1));
+            Assert.Equal(expected[4][row], t[row].ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static string DecimalText(System.Numerics.BigInteger unscaled, int scale)
+    {
+        var digits = System.Numerics.BigInteger.Abs(unscaled).ToString(CultureInfo.InvariantCulture).PadLeft(scale + 1, '0');
+        return (unscaled.Sign < 0 ? "-" : "") + digits[..^scale] + "." + digits[^scale..];
+    }
+
     private static void AssertStat(string? duckdb, object? ours, string where)
     {
         switch (ours)

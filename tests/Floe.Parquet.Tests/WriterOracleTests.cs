@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Floe.Tests.Shared;
 
 namespace Floe.Parquet.Tests;
 
@@ -118,6 +119,49 @@ public sealed class WriterOracleTests
         {
             table.AssertOracle(read, name, (column, row) => column.Raw(row));
         }
+    }
+
+    [Fact]
+    public void Large_row_groups_survive_a_round_trip_through_DuckDB()
+    {
+        // The export's shape at a size where pages and dictionaries are large: DuckDB reads our file and writes
+        // its rows again; we read DuckDB's copy and compare with what we wrote.
+        using var directory = new TempDirectory();
+        const int Rows = 480_000;
+        var random = new Random(12);
+        var table = new TestTable(
+        [
+            new(ParquetField.Timestamp("time"), Enumerable.Range(0, Rows).Select(i => 1_704_067_200_000_000L + (i % 24 * 3_600_000_000L)).ToArray()),
+            new(ParquetField.Int64("h3"), Enumerable.Range(0, Rows).Select(i => 0x0830_0000_00FF_FFFFL | ((long)(i / 24 * 7919 % 1_000_003) << 24)).ToArray()),
+            new(ParquetField.Double("lat"), Enumerable.Range(0, Rows).Select(i => 90 - (i / 24 / 1440 * 0.25)).ToArray()),
+            new(ParquetField.Double("lon"), Enumerable.Range(0, Rows).Select(i => i / 24 % 1440 * 0.25).ToArray()),
+            new(ParquetField.Float("tp", nullable: true), Enumerable.Range(0, Rows).Select(_ => random.Next(3) == 0 ? random.Next(5000) * 1e-5f : 0f).ToArray(), Enumerable.Range(0, Rows).Select(i => i % 1000 != 7).ToArray()),
+            new(ParquetField.Float("t2m", nullable: true), Enumerable.Range(0, Rows).Select(_ => 250 + (float)random.NextDouble() * 40).ToArray()),
+        ]);
+        var ours = directory.File("ours.parquet");
+        table.Write(ours, new ParquetWriterOptions(), rowGroupRows: 250_000);
+        using (var reader = ParquetReader.Open(ours))
+        {
+            Assert.Contains("RLE_DICTIONARY", reader.RowGroups[0].Column("tp").Encodings);
+            Assert.DoesNotContain("RLE_DICTIONARY", reader.RowGroups[0].Column("t2m").Encodings);
+        }
+
+        var copy = directory.File("copy.parquet");
+        var result = OracleNode.RunJson("parquet-duckdb.mjs", ["copy", ours, copy, "COMPRESSION zstd, ROW_GROUP_SIZE 100000"]);
+        Assert.Equal(Rows.ToString(System.Globalization.CultureInfo.InvariantCulture), result.GetProperty("rows").GetString());
+        using var duck = ParquetReader.Open(copy);
+        var start = 0;
+        for (var g = 0; g < duck.RowGroups.Count; g++)
+        {
+            foreach (var column in table.Columns)
+            {
+                column.AssertRead(duck.ReadColumn(g, column.Field.Name), start);
+            }
+
+            start += (int)duck.RowGroups[g].RowCount;
+        }
+
+        Assert.Equal(Rows, start);
     }
 
     [Fact]

@@ -3,6 +3,8 @@
 //   node parquet-duckdb.mjs meta <file>      -> { chunks: parquet_metadata rows, schema: parquet_schema rows, kv: {...}, file: {...} }
 //   node parquet-duckdb.mjs write <file> [<copy options>]  (query on stdin)
 //        -> COPY (query) TO file (FORMAT parquet, options), then { read: <read of the file>, meta: <meta of the file> }
+//   node parquet-duckdb.mjs copy <source> <target> [<copy options>]
+//        -> DuckDB reads source and writes its rows to target; { rows, meta: <meta of the target> }
 // Values are strings so that nothing is lost in JSON: integers in decimal, floats as the hex of their IEEE
 // double bits ("NaN" for NaN), timestamps as integers in the DuckDB type's unit, dates as days, blobs as hex.
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -71,6 +73,11 @@ if (mode === 'read') {
   const query = readFileSync(0, 'utf8');
   await conn.run(`COPY (${query}) TO ${quote(file)} (FORMAT parquet${options ? ', ' + options : ''})`);
   console.log(JSON.stringify({ read: await read(file), meta: await meta(file) }));
+} else if (mode === 'copy') {
+  const [source, target, options] = args;
+  await conn.run(`COPY (SELECT * FROM read_parquet(${quote(source)})) TO ${quote(target)} (FORMAT parquet${options ? ', ' + options : ''})`);
+  const count = await rows(`SELECT count(*) AS n FROM read_parquet(${quote(target)})`);
+  console.log(JSON.stringify({ rows: count[0].n, meta: await meta(target) }));
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

@@ -1,6 +1,6 @@
 // The peer of `floe bench export`: DuckDB (@duckdb/node-api) in this process. Loaded with createRequire from the
 // node_modules folder in FLOE_NODE_DIR (tests/node). stdin: JSON {threads, write: {files, out, level, row_group_rows},
-// query: {glob, date, lo, hi, column, rounds}}. stdout: one JSON document of timings and answers.
+// query: {glob, date, lo, hi, column, rounds}}; lo and hi are strings, as H3 indexes do not fit a JSON number. stdout: one JSON document of timings and answers.
 import { createRequire } from 'node:module';
 import { statSync, mkdirSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';

@@ -469,56 +469,56 @@ internal sealed class ChunkDecoder : IDisposable
             switch (encoding)
             {
                 case EncodingKind.Plain:
-                {
-                    var bytes = present * Unsafe.SizeOf<T>();
-                    Need(data, bytes, "PLAIN values");
-                    MemoryMarshal.Cast<byte, T>(data[..bytes]).CopyTo(target);
-                    break;
-                }
+                    {
+                        var bytes = present * Unsafe.SizeOf<T>();
+                        Need(data, bytes, "PLAIN values");
+                        MemoryMarshal.Cast<byte, T>(data[..bytes]).CopyTo(target);
+                        break;
+                    }
 
                 case EncodingKind.RleDictionary or EncodingKind.PlainDictionary:
-                {
-                    var dictionary = _dictionary as T[];
-                    var indices = DictionaryIndices(data, present, dictionary?.Length ?? -1);
-                    for (var i = 0; i < indices.Length; i++)
                     {
-                        target[i] = dictionary![indices[i]];
-                    }
+                        var dictionary = _dictionary as T[];
+                        var indices = DictionaryIndices(data, present, dictionary?.Length ?? -1);
+                        for (var i = 0; i < indices.Length; i++)
+                        {
+                            target[i] = dictionary![indices[i]];
+                        }
 
-                    break;
-                }
+                        break;
+                    }
 
                 case EncodingKind.DeltaBinaryPacked when typeof(T) == typeof(int) || typeof(T) == typeof(long):
-                {
-                    var longs = ArrayPool<long>.Shared.Rent(present);
-                    try
                     {
-                        ValueDecoders.DeltaBinaryPacked(data, longs.AsSpan(0, present), out var produced);
-                        if (produced != present)
+                        var longs = ArrayPool<long>.Shared.Rent(present);
+                        try
                         {
-                            throw new InvalidDataException($"DELTA_BINARY_PACKED holds {produced} values, the page needs {present}");
-                        }
-
-                        if (typeof(T) == typeof(int))
-                        {
-                            var ints = MemoryMarshal.Cast<T, int>(target);
-                            for (var i = 0; i < present; i++)
+                            ValueDecoders.DeltaBinaryPacked(data, longs.AsSpan(0, present), out var produced);
+                            if (produced != present)
                             {
-                                ints[i] = unchecked((int)longs[i]);
+                                throw new InvalidDataException($"DELTA_BINARY_PACKED holds {produced} values, the page needs {present}");
+                            }
+
+                            if (typeof(T) == typeof(int))
+                            {
+                                var ints = MemoryMarshal.Cast<T, int>(target);
+                                for (var i = 0; i < present; i++)
+                                {
+                                    ints[i] = unchecked((int)longs[i]);
+                                }
+                            }
+                            else
+                            {
+                                longs.AsSpan(0, present).CopyTo(MemoryMarshal.Cast<T, long>(target));
                             }
                         }
-                        else
+                        finally
                         {
-                            longs.AsSpan(0, present).CopyTo(MemoryMarshal.Cast<T, long>(target));
+                            ArrayPool<long>.Shared.Return(longs);
                         }
-                    }
-                    finally
-                    {
-                        ArrayPool<long>.Shared.Return(longs);
-                    }
 
-                    break;
-                }
+                        break;
+                    }
 
                 case EncodingKind.ByteStreamSplit:
                     ValueDecoders.ByteStreamSplit(data, Unsafe.SizeOf<T>(), present, MemoryMarshal.AsBytes(target));
@@ -548,16 +548,16 @@ internal sealed class ChunkDecoder : IDisposable
 
                     break;
                 case EncodingKind.RleDictionary or EncodingKind.PlainDictionary:
-                {
-                    var dictionary = _dictionary as long[];
-                    var indices = DictionaryIndices(data, present, dictionary?.Length ?? -1);
-                    for (var i = 0; i < indices.Length; i++)
                     {
-                        target[i] = dictionary![indices[i]];
-                    }
+                        var dictionary = _dictionary as long[];
+                        var indices = DictionaryIndices(data, present, dictionary?.Length ?? -1);
+                        for (var i = 0; i < indices.Length; i++)
+                        {
+                            target[i] = dictionary![indices[i]];
+                        }
 
-                    break;
-                }
+                        break;
+                    }
 
                 default:
                     throw Unsupported(encoding);
@@ -579,23 +579,23 @@ internal sealed class ChunkDecoder : IDisposable
                     BitPacking.UnpackBooleans(data, target);
                     break;
                 case EncodingKind.Rle:
-                {
-                    Need(data, 4, "RLE boolean length");
-                    var length = BinaryPrimitives.ReadInt32LittleEndian(data);
-                    if (length < 0 || length > data.Length - 4)
                     {
-                        throw new InvalidDataException($"RLE booleans declare {length} bytes, the page has {data.Length - 4}");
-                    }
+                        Need(data, 4, "RLE boolean length");
+                        var length = BinaryPrimitives.ReadInt32LittleEndian(data);
+                        if (length < 0 || length > data.Length - 4)
+                        {
+                            throw new InvalidDataException($"RLE booleans declare {length} bytes, the page has {data.Length - 4}");
+                        }
 
-                    var bits = Ints(present);
-                    RleHybrid.Decode(data.Slice(4, length), 1, bits);
-                    for (var i = 0; i < present; i++)
-                    {
-                        target[i] = bits[i] != 0;
-                    }
+                        var bits = Ints(present);
+                        RleHybrid.Decode(data.Slice(4, length), 1, bits);
+                        for (var i = 0; i < present; i++)
+                        {
+                            target[i] = bits[i] != 0;
+                        }
 
-                    break;
-                }
+                        break;
+                    }
 
                 default:
                     throw Unsupported(encoding);
@@ -671,61 +671,61 @@ internal sealed class ChunkDecoder : IDisposable
         switch (encoding)
         {
             case EncodingKind.Plain:
-            {
-                var pos = 0;
-                for (var i = 0; i < count; i++)
                 {
-                    if (defined.IsEmpty || defined[i])
-                    {
-                        if (_layout.Physical == PhysicalType.FixedLenByteArray)
-                        {
-                            Need(data[pos..], _width, "FIXED_LEN_BYTE_ARRAY value");
-                            flat.Write(data.Slice(pos, _width));
-                            pos += _width;
-                        }
-                        else
-                        {
-                            flat.Write(NextPlainBinary(data, ref pos));
-                        }
-                    }
-
-                    offsets[_done + i + 1] = flat.Length;
-                }
-
-                break;
-            }
-
-            case EncodingKind.DeltaLengthByteArray:
-            {
-                var lengths = ArrayPool<long>.Shared.Rent(Math.Max(present, 1));
-                try
-                {
-                    var pos = DeltaLengths(data, lengths.AsSpan(0, present));
-                    var k = 0;
+                    var pos = 0;
                     for (var i = 0; i < count; i++)
                     {
                         if (defined.IsEmpty || defined[i])
                         {
-                            var length = lengths[k++];
-                            if (length < 0 || length > data.Length - pos)
+                            if (_layout.Physical == PhysicalType.FixedLenByteArray)
                             {
-                                throw new InvalidDataException($"DELTA_LENGTH_BYTE_ARRAY value of {length} bytes runs past the end of the page");
+                                Need(data[pos..], _width, "FIXED_LEN_BYTE_ARRAY value");
+                                flat.Write(data.Slice(pos, _width));
+                                pos += _width;
                             }
-
-                            flat.Write(data.Slice(pos, (int)length));
-                            pos += (int)length;
+                            else
+                            {
+                                flat.Write(NextPlainBinary(data, ref pos));
+                            }
                         }
 
                         offsets[_done + i + 1] = flat.Length;
                     }
-                }
-                finally
-                {
-                    ArrayPool<long>.Shared.Return(lengths);
+
+                    break;
                 }
 
-                break;
-            }
+            case EncodingKind.DeltaLengthByteArray:
+                {
+                    var lengths = ArrayPool<long>.Shared.Rent(Math.Max(present, 1));
+                    try
+                    {
+                        var pos = DeltaLengths(data, lengths.AsSpan(0, present));
+                        var k = 0;
+                        for (var i = 0; i < count; i++)
+                        {
+                            if (defined.IsEmpty || defined[i])
+                            {
+                                var length = lengths[k++];
+                                if (length < 0 || length > data.Length - pos)
+                                {
+                                    throw new InvalidDataException($"DELTA_LENGTH_BYTE_ARRAY value of {length} bytes runs past the end of the page");
+                                }
+
+                                flat.Write(data.Slice(pos, (int)length));
+                                pos += (int)length;
+                            }
+
+                            offsets[_done + i + 1] = flat.Length;
+                        }
+                    }
+                    finally
+                    {
+                        ArrayPool<long>.Shared.Return(lengths);
+                    }
+
+                    break;
+                }
 
             case EncodingKind.DeltaByteArray:
                 DecodeDeltaByteArray(data, count, present, defined);

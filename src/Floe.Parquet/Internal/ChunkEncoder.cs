@@ -7,11 +7,14 @@ using System.Text;
 namespace Floe.Parquet.Internal;
 
 /// <summary>One encoded column chunk: its pages, and metadata whose page offsets are relative to the chunk's start.</summary>
-internal sealed class EncodedChunk(ByteBuffer data, ColumnMetaData meta) : IDisposable
+internal sealed class EncodedChunk(ByteBuffer data, ColumnMetaData meta, int dictionaryEntries) : IDisposable
 {
     public ByteBuffer Data { get; } = data;
 
     public ColumnMetaData Meta { get; } = meta;
+
+    /// <summary>Entries of the chunk's dictionary, or 0 when it is PLAIN.</summary>
+    public int DictionaryEntries { get; } = dictionaryEntries;
 
     public void Dispose() => Data.Dispose();
 }
@@ -31,6 +34,8 @@ internal sealed class ChunkEncoder : IDisposable
     private long _dictionaryOffset = -1;
     private long _dataOffset = -1;
     private int _dataPages;
+    private int _dictionaryEntries;
+    private int _sizeHint;
 
     private ChunkEncoder(ParquetField field, ParquetWriterOptions options, PageCompressor compressor, int expectedBytes)
     {
@@ -41,10 +46,19 @@ internal sealed class ChunkEncoder : IDisposable
         _headers = new CompactWriter(_out);
     }
 
-    public static EncodedChunk Encode(ParquetField field, ParquetColumnData data, ParquetWriterOptions options, PageCompressor compressor)
+    /// <summary>Encodes a column chunk; <paramref name="dictionaryHint"/> is the dictionary size of the column's previous chunk (0 if none), to size hash tables.</summary>
+    public static EncodedChunk Encode(ParquetField field, ParquetColumnData data, ParquetWriterOptions options, PageCompressor compressor, int dictionaryHint = 0)
     {
-        using var encoder = new ChunkEncoder(field, options, compressor, EstimateBytes(data));
-        return encoder.Run(data);
+        using var encoder = new ChunkEncoder(field, options, compressor, EstimateBytes(data)) { _sizeHint = dictionaryHint };
+        try
+        {
+            return encoder.Run(data);
+        }
+        catch
+        {
+            encoder._out.Dispose();
+            throw;
+        }
     }
 
     private static int EstimateBytes(ParquetColumnData data) => data.Type switch
@@ -112,7 +126,7 @@ internal sealed class ChunkEncoder : IDisposable
         meta.TotalCompressedSize = _compressedTotal;
         meta.TotalUncompressedSize = _uncompressedTotal;
         meta.Statistics = _options.Statistics ? stats : null;
-        return new EncodedChunk(_out, meta);
+        return new EncodedChunk(_out, meta, _dictionaryEntries);
     }
 
     // ---- fixed-width values (INT32, INT64, FLOAT, DOUBLE as raw bits) ----
@@ -133,8 +147,8 @@ internal sealed class ChunkEncoder : IDisposable
             if (indices is not null)
             {
                 var maxEntries = Math.Max(1, _options.DictionaryPageBytes / size);
-                dictionary = new FixedDictionary<TKey>(Math.Min(maxEntries, 1024));
-                if (!dictionary.Build(values, defined, indices, maxEntries) || !DictionaryPays(dictionary.Count, (long)dictionary.Count * size, nonNull, (long)nonNull * size))
+                dictionary = new FixedDictionary<TKey>(Math.Clamp(_sizeHint + (_sizeHint / 8), 1024, maxEntries));
+                if (!dictionary.Build(values, defined, indices.AsSpan(0, nonNull), maxEntries) || !DictionaryPolicy.Pays(dictionary.Count, (long)dictionary.Count * size, nonNull, (long)nonNull * size))
                 {
                     dictionary.Dispose();
                     dictionary = null;
@@ -154,7 +168,7 @@ internal sealed class ChunkEncoder : IDisposable
 
             if (dictionary is not null)
             {
-                stats.DistinctCount = dictionary.Count;
+                stats.DistinctCount = _dictionaryEntries = dictionary.Count;
                 encoding = EncodingKind.RleDictionary;
                 WriteDictionaryPage(MemoryMarshal.AsBytes(dictionary.Keys), dictionary.Count);
                 WriteIndexPages(indices!, nonNull, dictionary.Count, defined, rows);
@@ -175,14 +189,6 @@ internal sealed class ChunkEncoder : IDisposable
         }
 
         return stats;
-    }
-
-    /// <summary>A dictionary pays when the dictionary plus bit-packed indices come to clearly less than PLAIN.</summary>
-    private static bool DictionaryPays(int entries, long dictionaryBytes, int values, long plainBytes)
-    {
-        var bitWidth = Math.Max(1, RleHybrid.BitWidth((uint)Math.Max(entries - 1, 0)));
-        var encoded = dictionaryBytes + (((long)values * bitWidth) + 7) / 8;
-        return encoded * 4 <= plainBytes * 3;
     }
 
     private void CheckRange<TKey>(TKey min, TKey max)
@@ -402,8 +408,8 @@ internal sealed class ChunkEncoder : IDisposable
                 indices = ArrayPool<int>.Shared.Rent(nonNull);
                 dictionary = new BinaryDictionary();
                 var plainBytes = (long)(offs[rows] - offs[0]) + (4L * nonNull);
-                if (!dictionary.Build(valueBytes, offs, mask, indices, _options.DictionaryPageBytes)
-                    || !DictionaryPays(dictionary.Count, dictionary.PlainBytes, nonNull, plainBytes))
+                if (!dictionary.Build(valueBytes, offs, mask, indices.AsSpan(0, nonNull), _options.DictionaryPageBytes)
+                    || !DictionaryPolicy.Pays(dictionary.Count, dictionary.PlainBytes, nonNull, plainBytes))
                 {
                     dictionary.Dispose();
                     dictionary = null;
@@ -439,9 +445,8 @@ internal sealed class ChunkEncoder : IDisposable
             var pageMask = _field.Nullable ? mask : default;
             if (dictionary is not null)
             {
-                stats.DistinctCount = dictionary.Count;
+                stats.DistinctCount = _dictionaryEntries = dictionary.Count;
                 encoding = EncodingKind.RleDictionary;
-                _compressed.Clear();
                 var plain = new ByteBuffer(checked((int)dictionary.PlainBytes));
                 try
                 {

@@ -27,42 +27,42 @@ internal sealed class PageCompressor(ParquetCompression compression, int level) 
                 output.Write(data);
                 return data.Length;
             case CodecKind.Snappy:
-            {
-                var written = Snappy.Compress(data, output.GetSpan(Snappy.MaxCompressedLength(data.Length)));
-                output.Advance(written);
-                return written;
-            }
-
-            case CodecKind.Zstd:
-            {
-                if (!_zstd.TryTake(out var compressor))
                 {
-                    compressor = new Zstd.Compressor(level);
-                }
-
-                try
-                {
-                    var written = compressor.Compress(data, output.GetSpan(Zstd.CompressBound(data.Length)));
+                    var written = Snappy.Compress(data, output.GetSpan(Snappy.MaxCompressedLength(data.Length)));
                     output.Advance(written);
                     return written;
                 }
-                finally
+
+            case CodecKind.Zstd:
                 {
-                    _zstd.Add(compressor);
+                    if (!_zstd.TryTake(out var compressor))
+                    {
+                        compressor = new Zstd.Compressor(level);
+                    }
+
+                    try
+                    {
+                        var written = compressor.Compress(data, output.GetSpan(Zstd.CompressBound(data.Length)));
+                        output.Advance(written);
+                        return written;
+                    }
+                    finally
+                    {
+                        _zstd.Add(compressor);
+                    }
                 }
-            }
 
             default:
-            {
-                using var stream = new MemoryStream();
-                using (var gzip = new GZipStream(stream, GzipLevel(level), leaveOpen: true))
                 {
-                    gzip.Write(data);
-                }
+                    using var stream = new MemoryStream();
+                    using (var gzip = new GZipStream(stream, GzipLevel(level), leaveOpen: true))
+                    {
+                        gzip.Write(data);
+                    }
 
-                output.Write(stream.GetBuffer().AsSpan(0, (int)stream.Length));
-                return (int)stream.Length;
-            }
+                    output.Write(stream.GetBuffer().AsSpan(0, (int)stream.Length));
+                    return (int)stream.Length;
+                }
         }
     }
 
@@ -87,7 +87,7 @@ internal sealed class PageCompressor(ParquetCompression compression, int level) 
 internal static class PageDecompressor
 {
     [ThreadStatic]
-    private static Zstd.Decompressor? t_zstd;
+    private static Zstd.Decompressor? _threadDecompressor;
 
     /// <summary>Decompresses <paramref name="data"/> into exactly <paramref name="output"/>.Length bytes; throws <see cref="InvalidDataException"/> when it cannot.</summary>
     public static void Decompress(CodecKind codec, ReadOnlySpan<byte> data, Span<byte> output)
@@ -109,8 +109,8 @@ internal static class PageDecompressor
             case CodecKind.Zstd:
                 try
                 {
-                    t_zstd ??= new Zstd.Decompressor();
-                    written = t_zstd.Decompress(data, output);
+                    _threadDecompressor ??= new Zstd.Decompressor();
+                    written = _threadDecompressor.Decompress(data, output);
                 }
                 catch (CodecException ex)
                 {

@@ -4,10 +4,40 @@ using System.Runtime.CompilerServices;
 
 namespace Floe.Parquet.Internal;
 
-/// <summary>
-/// An insertion-ordered set of fixed-width values keyed by their raw bits (so -0.0 and 0.0, or NaNs with different
-/// payloads, are distinct entries and round-trip exactly): open addressing with linear probing, Fibonacci hashing.
-/// </summary>
+/// <summary>When a dictionary is worth writing instead of PLAIN values.</summary>
+internal static class DictionaryPolicy
+{
+    /// <summary>Builds look at their progress after this many values, then every four times as many.</summary>
+    public const int FirstCheckpoint = 1 << 16;
+
+    /// <summary>Where the rate of new values is measured from for the first checkpoint.</summary>
+    public const int RateStart = 1 << 14;
+
+    /// <summary>
+    /// A dictionary pays when the dictionary page plus bit-packed indices come to at most three quarters of the
+    /// PLAIN values (RLE runs of indices usually make it much smaller still).
+    /// </summary>
+    public static bool Pays(long entries, long dictionaryBytes, long values, long plainBytes)
+    {
+        var bitWidth = Math.Max(1, 64 - BitOperations.LeadingZeroCount((ulong)Math.Max(entries - 1, 0)));
+        var encoded = dictionaryBytes + ((values * bitWidth) + 7) / 8;
+        return encoded * 4 <= plainBytes * 3;
+    }
+
+    /// <summary>
+    /// Part way through (<paramref name="processed"/> of <paramref name="total"/> values): a dictionary has no chance
+    /// when, if new values kept appearing at the rate they did since the last checkpoint
+    /// (<paramref name="recentValues"/> values brought <paramref name="recentEntries"/> new entries), it would not pay.
+    /// </summary>
+    public static bool Hopeless(long entries, long entryBytes, long processed, long total, long recentEntries, long recentValues, long valueBytes)
+    {
+        var projected = entries + (recentValues == 0 ? 0 : (total - processed) * recentEntries / recentValues);
+        var averageEntry = entries == 0 ? 0 : entryBytes / entries;
+        var averageValue = processed == 0 ? 0 : valueBytes / processed;
+        return !Pays(projected, projected * averageEntry, total, total * averageValue);
+    }
+}
+
 internal sealed class FixedDictionary<TKey> : IDisposable
     where TKey : unmanaged, IBinaryInteger<TKey>
 {
@@ -37,6 +67,10 @@ internal sealed class FixedDictionary<TKey> : IDisposable
     public bool Build(ReadOnlySpan<TKey> values, ReadOnlySpan<bool> defined, Span<int> indices, int maxEntries)
     {
         var n = 0;
+        var checkpoint = DictionaryPolicy.FirstCheckpoint;
+        int rateValues = 0, rateEntries = 0;
+        var size = Unsafe.SizeOf<TKey>();
+        var total = indices.Length;
         var last = default(TKey);
         var lastIndex = -1;
         var masked = !defined.IsEmpty;
@@ -60,6 +94,21 @@ internal sealed class FixedDictionary<TKey> : IDisposable
             if (Count > maxEntries)
             {
                 return false;
+            }
+
+            if (n >= DictionaryPolicy.RateStart && rateValues == 0)
+            {
+                (rateValues, rateEntries) = (n, Count);
+            }
+            else if (n >= checkpoint)
+            {
+                if (DictionaryPolicy.Hopeless(Count, (long)Count * size, n, total, Count - rateEntries, n - rateValues, (long)n * size))
+                {
+                    return false;
+                }
+
+                (rateValues, rateEntries) = (n, Count);
+                checkpoint *= 4;
             }
 
             indices[n++] = index;
@@ -214,6 +263,10 @@ internal sealed class BinaryDictionary : IDisposable
         var lastStart = 0;
         var lastLength = 0;
         var rows = offsets.Length - 1;
+        var checkpoint = DictionaryPolicy.FirstCheckpoint;
+        int rateValues = 0, rateEntries = 0;
+        var total = indices.Length;
+        long processedBytes = 0;
         for (var i = 0; i < rows; i++)
         {
             if (!defined[i])
@@ -224,6 +277,7 @@ internal sealed class BinaryDictionary : IDisposable
             var start = offsets[i];
             var length = offsets[i + 1] - start;
             var value = data.Slice(start, length);
+            processedBytes += 4 + length;
             if (lastIndex >= 0 && length == lastLength && value.SequenceEqual(data.Slice(lastStart, lastLength)))
             {
                 indices[n++] = lastIndex;
@@ -234,6 +288,21 @@ internal sealed class BinaryDictionary : IDisposable
             if (PlainBytes > maxBytes)
             {
                 return false;
+            }
+
+            if (n >= DictionaryPolicy.RateStart && rateValues == 0)
+            {
+                (rateValues, rateEntries) = (n, Count);
+            }
+            else if (n >= checkpoint)
+            {
+                if (DictionaryPolicy.Hopeless(Count, PlainBytes, n, total, Count - rateEntries, n - rateValues, processedBytes))
+                {
+                    return false;
+                }
+
+                (rateValues, rateEntries) = (n, Count);
+                checkpoint *= 4;
             }
 
             indices[n++] = index;

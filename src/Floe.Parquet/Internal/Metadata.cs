@@ -521,26 +521,26 @@ internal sealed class ColumnMetaData
             {
                 case 1: m.Type = (PhysicalType)r.ReadI32(type); break;
                 case 2:
-                {
-                    var count = r.ReadListHeader(type, out var element);
-                    for (var i = 0; i < count; i++)
                     {
-                        m.Encodings.Add((EncodingKind)r.ReadElementInteger(element));
-                    }
+                        var count = r.ReadListHeader(type, out var element);
+                        for (var i = 0; i < count; i++)
+                        {
+                            m.Encodings.Add((EncodingKind)r.ReadElementInteger(element));
+                        }
 
-                    break;
-                }
+                        break;
+                    }
 
                 case 3:
-                {
-                    var count = r.ReadListHeader(type, out var element);
-                    for (var i = 0; i < count; i++)
                     {
-                        m.Path.Add(System.Text.Encoding.UTF8.GetString(r.ReadElementBinary(element)));
-                    }
+                        var count = r.ReadListHeader(type, out var element);
+                        for (var i = 0; i < count; i++)
+                        {
+                            m.Path.Add(System.Text.Encoding.UTF8.GetString(r.ReadElementBinary(element)));
+                        }
 
-                    break;
-                }
+                        break;
+                    }
 
                 case 4: m.Codec = (CodecKind)r.ReadI32(type); break;
                 case 5: m.NumValues = r.ReadI64(type); break;
@@ -644,20 +644,20 @@ internal sealed class RowGroupData
             switch (id)
             {
                 case 1:
-                {
-                    var count = r.ReadListHeader(type, out var element);
-                    if (element != CompactType.Struct)
                     {
-                        throw new ThriftException("row group columns are not structs");
-                    }
+                        var count = r.ReadListHeader(type, out var element);
+                        if (element != CompactType.Struct)
+                        {
+                            throw new ThriftException("row group columns are not structs");
+                        }
 
-                    for (var i = 0; i < count; i++)
-                    {
-                        g.Columns.Add(ColumnChunkData.Read(ref r));
-                    }
+                        for (var i = 0; i < count; i++)
+                        {
+                            g.Columns.Add(ColumnChunkData.Read(ref r));
+                        }
 
-                    break;
-                }
+                        break;
+                    }
 
                 case 2: g.TotalByteSize = r.ReadI64(type); break;
                 case 3: g.NumRows = r.ReadI64(type); break;
@@ -751,83 +751,83 @@ internal sealed class FileMetaData
             {
                 case 1: f.Version = r.ReadI32(type); break;
                 case 2:
-                {
-                    var count = r.ReadListHeader(type, out var element);
-                    if (element != CompactType.Struct)
                     {
-                        throw new ThriftException("schema elements are not structs");
-                    }
+                        var count = r.ReadListHeader(type, out var element);
+                        if (element != CompactType.Struct)
+                        {
+                            throw new ThriftException("schema elements are not structs");
+                        }
 
-                    for (var i = 0; i < count; i++)
-                    {
-                        f.Schema.Add(SchemaElement.Read(ref r));
-                    }
+                        for (var i = 0; i < count; i++)
+                        {
+                            f.Schema.Add(SchemaElement.Read(ref r));
+                        }
 
-                    break;
-                }
+                        break;
+                    }
 
                 case 3: f.NumRows = r.ReadI64(type); break;
                 case 4:
-                {
-                    var count = r.ReadListHeader(type, out var element);
-                    if (element != CompactType.Struct)
                     {
-                        throw new ThriftException("row groups are not structs");
-                    }
-
-                    for (var i = 0; i < count; i++)
-                    {
-                        f.RowGroups.Add(RowGroupData.Read(ref r));
-                    }
-
-                    break;
-                }
-
-                case 5:
-                {
-                    var count = r.ReadListHeader(type, out var element);
-                    for (var i = 0; i < count; i++)
-                    {
+                        var count = r.ReadListHeader(type, out var element);
                         if (element != CompactType.Struct)
                         {
-                            r.Skip(element);
-                            continue;
+                            throw new ThriftException("row groups are not structs");
                         }
 
-                        string? key = null;
-                        string? value = null;
-                        r.BeginStruct();
-                        while (r.NextField(out var kid, out var ktype))
+                        for (var i = 0; i < count; i++)
                         {
-                            switch (kid)
+                            f.RowGroups.Add(RowGroupData.Read(ref r));
+                        }
+
+                        break;
+                    }
+
+                case 5:
+                    {
+                        var count = r.ReadListHeader(type, out var element);
+                        for (var i = 0; i < count; i++)
+                        {
+                            if (element != CompactType.Struct)
                             {
-                                case 1: key = r.ReadString(ktype); break;
-                                case 2: value = r.ReadString(ktype); break;
-                                default: r.Skip(ktype); break;
+                                r.Skip(element);
+                                continue;
+                            }
+
+                            string? key = null;
+                            string? value = null;
+                            r.BeginStruct();
+                            while (r.NextField(out var kid, out var ktype))
+                            {
+                                switch (kid)
+                                {
+                                    case 1: key = r.ReadString(ktype); break;
+                                    case 2: value = r.ReadString(ktype); break;
+                                    default: r.Skip(ktype); break;
+                                }
+                            }
+
+                            if (key is not null)
+                            {
+                                f.KeyValues.Add(new(key, value));
                             }
                         }
 
-                        if (key is not null)
-                        {
-                            f.KeyValues.Add(new(key, value));
-                        }
+                        break;
                     }
-
-                    break;
-                }
 
                 case 6: f.CreatedBy = r.ReadString(type); break;
                 case 7:
-                {
-                    var count = r.ReadListHeader(type, out var element);
-                    for (var i = 0; i < count; i++)
                     {
-                        r.Skip(element);
-                    }
+                        var count = r.ReadListHeader(type, out var element);
+                        for (var i = 0; i < count; i++)
+                        {
+                            r.Skip(element);
+                        }
 
-                    f.ColumnOrders = count;
-                    break;
-                }
+                        f.ColumnOrders = count;
+                        break;
+                    }
 
                 default: r.Skip(type); break;
             }

@@ -219,36 +219,36 @@ internal static class Snappy
             switch (tag & 3)
             {
                 case 0:
-                {
-                    length = tag >> 2;
-                    if (length >= 60)
                     {
-                        var extra = length - 59;
-                        if (ip + extra > input.Length)
+                        length = tag >> 2;
+                        if (length >= 60)
                         {
-                            throw new InvalidDataException("snappy literal length past the end of the input");
+                            var extra = length - 59;
+                            if (ip + extra > input.Length)
+                            {
+                                throw new InvalidDataException("snappy literal length past the end of the input");
+                            }
+
+                            length = 0;
+                            for (var i = 0; i < extra; i++)
+                            {
+                                length |= input[ip + i] << (8 * i);
+                            }
+
+                            ip += extra;
                         }
 
-                        length = 0;
-                        for (var i = 0; i < extra; i++)
+                        length++;
+                        if (length <= 0 || length > input.Length - ip || length > end - op)
                         {
-                            length |= input[ip + i] << (8 * i);
+                            throw new InvalidDataException("snappy literal runs past the end of the input or output");
                         }
 
-                        ip += extra;
+                        input.Slice(ip, length).CopyTo(output[op..]);
+                        ip += length;
+                        op += length;
+                        continue;
                     }
-
-                    length++;
-                    if (length <= 0 || length > input.Length - ip || length > end - op)
-                    {
-                        throw new InvalidDataException("snappy literal runs past the end of the input or output");
-                    }
-
-                    input.Slice(ip, length).CopyTo(output[op..]);
-                    ip += length;
-                    op += length;
-                    continue;
-                }
 
                 case 1:
                     if (ip >= input.Length)

@@ -301,31 +301,31 @@ internal ref struct CompactReader
                 ReadBinaryValue();
                 break;
             case CompactType.List or CompactType.Set:
-            {
-                var count = ReadListHeader(type, out var element);
-                for (var i = 0; i < count; i++)
                 {
-                    SkipElement(element, depth + 1);
-                }
+                    var count = ReadListHeader(type, out var element);
+                    for (var i = 0; i < count; i++)
+                    {
+                        SkipElement(element, depth + 1);
+                    }
 
-                break;
-            }
+                    break;
+                }
 
             case CompactType.Map:
-            {
-                var count = (long)ReadVarint();
-                if (count > 0)
                 {
-                    var kinds = ReadByte();
-                    for (long i = 0; i < count; i++)
+                    var count = (long)ReadVarint();
+                    if (count > 0)
                     {
-                        SkipElement((CompactType)(kinds >> 4), depth + 1);
-                        SkipElement((CompactType)(kinds & 0x0F), depth + 1);
+                        var kinds = ReadByte();
+                        for (long i = 0; i < count; i++)
+                        {
+                            SkipElement((CompactType)(kinds >> 4), depth + 1);
+                            SkipElement((CompactType)(kinds & 0x0F), depth + 1);
+                        }
                     }
-                }
 
-                break;
-            }
+                    break;
+                }
 
             case CompactType.Struct:
                 BeginStruct();
