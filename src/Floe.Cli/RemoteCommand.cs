@@ -29,6 +29,7 @@ internal static class RemoteCommand
         command.Subcommands.Add(Log());
         command.Subcommands.Add(List());
         command.Subcommands.Add(Ingest());
+        command.Subcommands.Add(Export());
         return command;
     }
 
@@ -148,6 +149,87 @@ internal static class RemoteCommand
         return command;
     }
 
+    private static Command Export()
+    {
+        var name = new Argument<string>("repository");
+        var array = new Option<string>("--array", "-a") { Description = "Arrays to export, comma-separated, sharing one grid, e.g. /tp", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Directory relative to the repository's folder of the server's export root", Required = true };
+        var reference = new Option<string?>("--ref") { Description = "Branch, tag or snapshot id to export (default main)" };
+        var start = new Option<string?>("--start") { Description = "First time to export (UTC, inclusive), e.g. 2020-01-01" };
+        var end = new Option<string?>("--end") { Description = "End of the time range (UTC, exclusive)" };
+        var bbox = new Option<string?>("--bbox") { Description = "WEST,SOUTH,EAST,NORTH in degrees; west > east crosses the antimeridian" };
+        var resolution = new Option<int?>("--resolution") { Description = "H3 resolution 0..15 (default from the grid)" };
+        var drop = new Option<string?>("--drop") { Description = "Drop rows whose values are all zero and/or all missing: zero, missing or zero,missing" };
+        var rowGroup = new Option<int>("--row-group-rows") { Description = "Rows per row group (default 131072)" };
+        var compression = new Option<string?>("--compression") { Description = "zstd (default), snappy or none" };
+        var level = new Option<int?>("--level") { Description = "zstd level (default 3)" };
+        var valueType = new Option<ExportValueType>("--value-type") { Description = "Type of the value columns: auto, float32, float64", DefaultValueFactory = _ => ExportValueType.Auto };
+        var noMm = new Option<bool>("--no-mm") { Description = "Do not add a millimetre column beside precipitation in metres" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Rewrite files already exported from the same snapshot, and replace an export made with other options" };
+        var command = new Command("export", "Run a Parquet export job on the server (docs/export.md) and follow its progress")
+        {
+            name, array, output, reference, start, end, bbox, resolution, drop, rowGroup, compression, level, valueType, noMm, overwrite,
+        };
+        command.SetAction((parse, ct) => Run(parse, async client =>
+        {
+            var dropped = (parse.GetValue(drop) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (dropped.FirstOrDefault(d => d is not ("zero" or "missing")) is { } unknown)
+            {
+                throw new ArgumentException($"--drop {parse.GetValue(drop)}: \"{unknown}\" is neither zero nor missing");
+            }
+
+            var request = new StartExportRequest
+            {
+                Repository = parse.GetValue(name)!,
+                Reference = parse.GetValue(reference) ?? "",
+                Output = parse.GetValue(output)!,
+                Start = parse.GetValue(start) ?? "",
+                End = parse.GetValue(end) ?? "",
+                DropZero = dropped.Contains("zero"),
+                DropMissing = dropped.Contains("missing"),
+                RowGroupRows = parse.GetValue(rowGroup),
+                Compression = parse.GetValue(compression) ?? "",
+                ValueType = parse.GetValue(valueType),
+                NoMm = parse.GetValue(noMm),
+                Overwrite = parse.GetValue(overwrite),
+            };
+            request.Arrays.AddRange(parse.GetValue(array)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            if (parse.GetValue(bbox) is { } box)
+            {
+                request.Bbox.AddRange(Floe.Export.GeoBox.Parse(box).ToArray());
+            }
+
+            if (parse.GetValue(resolution) is { } r)
+            {
+                request.Resolution = r;
+            }
+
+            if (parse.GetValue(level) is { } l)
+            {
+                request.Level = l;
+            }
+
+            var started = await client.Exports.StartExportAsync(request, new CallOptions(CancellationToken: ct));
+            Console.WriteLine($"job {started.JobId}: exporting {string.Join(", ", started.Arrays)} at {started.Reference} to {started.Output}");
+            using var watch = client.Exports.WatchExport(new ExportRequest { JobId = started.JobId }, new CallOptions(CancellationToken: ct));
+            ExportStatus? last = null;
+            await foreach (var status in watch.ResponseStream.ReadAllAsync(ct))
+            {
+                last = status;
+                var skipped = status.FilesSkipped > 0 ? $" ({status.FilesSkipped} already exported)" : "";
+                var snapshot = status.SnapshotId.Length > 0 ? $", snapshot {status.SnapshotId}, H3 resolution {status.H3Resolution}" : "";
+                Console.WriteLine($"{status.State.ToString().ToLowerInvariant()}: {status.FilesDone}/{status.FilesTotal} files{skipped}, {status.Rows:N0} rows, "
+                    + $"{status.Bytes / (1024.0 * 1024):N1} MiB{snapshot}");
+            }
+
+            if (last is { State: not ExportState.Succeeded })
+            {
+                throw new RpcException(new Status(StatusCode.Aborted, $"job {last.JobId} {last.State.ToString().ToLowerInvariant()}: {last.Error}"));
+            }
+        }));
+        return command;
+    }
+
     private static async Task<int> Run(ParseResult parse, Func<FloeClient, Task> action)
     {
         using var client = new FloeClient(new Uri(parse.GetValue(ServerOption)!), parse.GetValue(TokenOption));
@@ -159,6 +241,11 @@ internal static class RemoteCommand
         catch (RpcException e)
         {
             await Console.Error.WriteLineAsync($"floe: error: {e.StatusCode}: {e.Status.Detail}");
+            return 1;
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"floe: error: {e.Message}");
             return 1;
         }
     }

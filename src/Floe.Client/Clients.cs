@@ -89,7 +89,23 @@ public sealed class IngestionServiceClient(RpcChannel channel)
         channel.UnaryAsync(IngestionServiceMethods.CancelIngestion, request, options);
 }
 
-/// <summary>A connection to a Floe server with its three service clients; the token goes with every call.</summary>
+/// <summary>A typed client of floe.v1.ExportService (docs/api.md).</summary>
+public sealed class ExportServiceClient(RpcChannel channel)
+{
+    public Task<ExportStatus> StartExportAsync(StartExportRequest request, CallOptions options = default) =>
+        channel.UnaryAsync(ExportServiceMethods.StartExport, request, options);
+
+    public Task<ExportStatus> GetExportAsync(ExportRequest request, CallOptions options = default) =>
+        channel.UnaryAsync(ExportServiceMethods.GetExport, request, options);
+
+    public AsyncServerStreamingCall<ExportStatus> WatchExport(ExportRequest request, CallOptions options = default) =>
+        channel.ServerStreaming(ExportServiceMethods.WatchExport, request, options);
+
+    public Task<ExportStatus> CancelExportAsync(ExportRequest request, CallOptions options = default) =>
+        channel.UnaryAsync(ExportServiceMethods.CancelExport, request, options);
+}
+
+/// <summary>A connection to a Floe server with its four service clients; the token goes with every call.</summary>
 public sealed class FloeClient : IDisposable
 {
     private readonly RpcChannel _channel;
@@ -108,6 +124,7 @@ public sealed class FloeClient : IDisposable
         Repositories = new RepositoryServiceClient(_channel);
         Writes = new WriteServiceClient(_channel);
         Ingestion = new IngestionServiceClient(_channel);
+        Exports = new ExportServiceClient(_channel);
     }
 
     public RepositoryServiceClient Repositories { get; }
@@ -115,6 +132,8 @@ public sealed class FloeClient : IDisposable
     public WriteServiceClient Writes { get; }
 
     public IngestionServiceClient Ingestion { get; }
+
+    public ExportServiceClient Exports { get; }
 
     public void Dispose() => _channel.Dispose();
 }

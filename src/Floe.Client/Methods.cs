@@ -61,3 +61,16 @@ public static class IngestionServiceMethods
 
     public static IReadOnlyList<IMethod> All { get; } = [StartIngestion, GetIngestion, WatchIngestion, CancelIngestion];
 }
+
+/// <summary>The methods of <c>floe.v1.ExportService</c> (protos/floe/v1/export.proto).</summary>
+public static class ExportServiceMethods
+{
+    public const string ServiceName = "floe.v1.ExportService";
+
+    public static readonly Method<StartExportRequest, ExportStatus> StartExport = new(MethodType.Unary, ServiceName, nameof(StartExport));
+    public static readonly Method<ExportRequest, ExportStatus> GetExport = new(MethodType.Unary, ServiceName, nameof(GetExport));
+    public static readonly Method<ExportRequest, ExportStatus> WatchExport = new(MethodType.ServerStreaming, ServiceName, nameof(WatchExport));
+    public static readonly Method<ExportRequest, ExportStatus> CancelExport = new(MethodType.Unary, ServiceName, nameof(CancelExport));
+
+    public static IReadOnlyList<IMethod> All { get; } = [StartExport, GetExport, WatchExport, CancelExport];
+}

@@ -127,7 +127,10 @@ public sealed class ExportQuery(QueryOptions options)
         }
     }
 
-    /// <summary>The export's Parquet files, pruned by date partition and by the manifest's time ranges.</summary>
+    /// <summary>
+    /// The export's Parquet files, pruned by their date partition. Files of a day split into time runs are pruned
+    /// by their row groups' time statistics once opened: cheaper than parsing the manifest on every query.
+    /// </summary>
     private List<string> FindFiles()
     {
         var root = Path.GetFullPath(options.Directory);
@@ -136,7 +139,6 @@ public sealed class ExportQuery(QueryOptions options)
             throw new ExportException($"query: {root} is not a directory (give the directory an export wrote)");
         }
 
-        var manifest = ExportManifest.Load(root);
         var start = options.Start;
         var end = options.End;
         var all = new List<(string Path, DateOnly? Date)>();
@@ -158,17 +160,10 @@ public sealed class ExportQuery(QueryOptions options)
             if (date is { } d)
             {
                 var dayStart = new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-                if ((end is { } e1 && dayStart >= e1) || (start is { } s1 && dayStart.AddDays(1) <= s1))
+                if ((end is { } e && dayStart >= e) || (start is { } s && dayStart.AddDays(1) <= s))
                 {
                     continue;
                 }
-            }
-
-            var relative = Path.GetRelativePath(root, path).Replace('\\', '/');
-            if (manifest is not null && manifest.Files.TryGetValue(relative, out var entry)
-                && ((end is { } e2 && entry.Start >= e2) || (start is { } s2 && entry.End <= s2)))
-            {
-                continue;
             }
 
             kept.Add(path);
@@ -317,17 +312,23 @@ public sealed class ExportQuery(QueryOptions options)
             || (onRow is not null && outputColumns.Contains("time"));
         var needCell = ranges is not null || (groups is not null && options.GroupBy == QueryGrouping.Cell) || (onRow is not null && outputColumns.Contains("h3"));
         var needPlace = options.Box is not null || (onRow is not null && (outputColumns.Contains("lat") || outputColumns.Contains("lon")));
-        var time = needTime ? reader.ReadColumn(g, "time").AsInt64() : null;
-        var cells = needCell ? reader.ReadColumn(g, "h3").AsInt64() : null;
-        var lat = needPlace ? reader.ReadColumn(g, "lat").AsDouble() : null;
-        var lon = needPlace ? reader.ReadColumn(g, "lon").AsDouble() : null;
         var wanted = valueColumns.Where(c => groups is not null || options.Where.Any(p => p.Column == c) || outputColumns.Contains(c)).ToArray();
+        string[] keys = [.. new[] { (needTime, "time"), (needCell, "h3"), (needPlace, "lat"), (needPlace, "lon") }.Where(k => k.Item1).Select(k => k.Item2)];
+        var columns = keys.Concat(wanted).ToArray();
+        // The row group's column chunks are read and decoded in parallel.
+        var data = new ParquetColumnValues[columns.Length];
+        Parallel.For(0, columns.Length, c => data[c] = reader.ReadColumn(g, columns[c]));
+        ParquetColumnValues? Column(string name) => Array.IndexOf(columns, name) is var at and >= 0 ? data[at] : null;
+        var time = Column("time")?.AsInt64();
+        var cells = Column("h3")?.AsInt64();
+        var lat = Column("lat")?.AsDouble();
+        var lon = Column("lon")?.AsDouble();
         var values = new Dictionary<string, (double[] Values, bool[]? Defined)>(StringComparer.Ordinal);
         foreach (var column in wanted)
         {
-            var data = reader.ReadColumn(g, column);
-            var numbers = data.Field.Type == ParquetType.Float ? Array.ConvertAll(data.AsFloat(), v => (double)v) : data.AsDouble();
-            values[column] = (numbers, data.Defined);
+            var chunk = Column(column)!;
+            var numbers = chunk.Field.Type == ParquetType.Float ? Array.ConvertAll(chunk.AsFloat(), v => (double)v) : chunk.AsDouble();
+            values[column] = (numbers, chunk.Defined);
         }
 
         var predicates = options.Where.Select(p => (p, values[p.Column])).ToArray();

@@ -70,6 +70,8 @@ public static class FloeServer
         builder.Services.AddSingleton<IObjectStore>(store);
         builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(new SourcePolicy(options.Sources.Allowed));
+        var exports = new ExportOutputs(string.IsNullOrEmpty(options.Server.ExportRoot) ? ExportOutputs.DefaultRoot(options.Store) : options.Server.ExportRoot);
+        builder.Services.AddSingleton(exports);
         builder.Services.AddObjectStoreGrainStorage(GrainServiceCollectionExtensions.DefaultStorageName, _ => store);
         AddGrains(builder.Services, options.Server);
         builder.Services.AddRpcServer(o =>
@@ -93,6 +95,7 @@ public static class FloeServer
         app.MapRpcService(new RepositoryService(catalog, grains, loggers.CreateLogger<RepositoryService>(), options.Server.MaxSendMessageBytes, new ReadAhead(options.Server.ReadAheadBytes)).Bind());
         app.MapRpcService(new WriteService(catalog, grains, app.Services.GetRequiredService<SourcePolicy>(), loggers.CreateLogger<WriteService>()).Bind());
         app.MapRpcService(new IngestionService(catalog, grains, loggers.CreateLogger<IngestionService>()).Bind());
+        app.MapRpcService(new ExportService(catalog, grains, loggers.CreateLogger<ExportService>()).Bind());
         var zarr = new ZarrHttp(new SnapshotReads(catalog, grains), access, loggers.CreateLogger<ZarrHttp>());
         app.Map(ZarrHttp.Route, (RequestDelegate)zarr.HandleAsync);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
@@ -112,8 +115,8 @@ public static class FloeServer
         var log = loggers.CreateLogger("Floe.Server");
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            log.LogInformation("Floe server: gRPC on {Grpc}, HTTP on {Http}, store {Store}, {Tokens} token(s), anonymous read: {Anonymous}, allowed sources: {Sources}",
-                ListeningOn(app, options.Server), string.IsNullOrEmpty(options.Server.HttpListen) ? "none" : options.Server.HttpListen, store.Description, access.TokenCount,
+            log.LogInformation("Floe server: gRPC on {Grpc}, HTTP on {Http}, store {Store}, exports {Exports}, {Tokens} token(s), anonymous read: {Anonymous}, allowed sources: {Sources}",
+                ListeningOn(app, options.Server), string.IsNullOrEmpty(options.Server.HttpListen) ? "none" : options.Server.HttpListen, store.Description, exports.Root, access.TokenCount,
                 options.Auth.AnonymousRead.Count == 0 ? "none" : string.Join(",", options.Auth.AnonymousRead),
                 options.Sources.Allowed.Count == 0 ? "none" : string.Join(",", options.Sources.Allowed));
             if (access.TokenCount == 0 && options.Auth.AnonymousRead.Count == 0)
@@ -198,6 +201,8 @@ public static class FloeServer
             grains.AddGrain<IWriteSessionGrain, WriteSessionGrain>(o => o.IdleTimeout = TimeSpan.FromMinutes(server.SessionIdleMinutes));
             // A job reports progress as it goes, but one long batch may be quiet for a while: keep jobs a day.
             grains.AddGrain<IIngestionGrain, IngestionGrain>(o => o.IdleTimeout = TimeSpan.FromDays(1));
+            // An export reports after every file, but a day's file of a large grid may take a while: the same.
+            grains.AddGrain<IExportGrain, ExportGrain>(o => o.IdleTimeout = TimeSpan.FromDays(1));
         });
     }
 }

@@ -38,6 +38,12 @@ public sealed class ServerSection
     public string? Certificate { get; set; }
 
     public string? CertificateKey { get; set; }
+
+    /// <summary>Where export jobs write (one folder per repository); empty: a directory "STORE-exports" beside the store.</summary>
+    public string? ExportRoot { get; set; }
+
+    /// <summary>The memory budget of one export job (a day's values and the row groups in flight).</summary>
+    public long ExportMemoryBytes { get; set; } = 2L << 30;
 }
 
 public sealed class SourcesSection

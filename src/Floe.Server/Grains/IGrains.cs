@@ -82,3 +82,21 @@ public interface IIngestionGrain : IGrainWithStringKey
     /// <summary>Called by the job itself (from outside the grain's turns) to record its progress as a turn.</summary>
     Task ReportAsync(IngestionStatus status, CancellationToken cancellationToken);
 }
+
+/// <summary>One per export job (key: the job id): runs the job and reports its progress.</summary>
+public interface IExportGrain : IGrainWithStringKey
+{
+    Task<ExportStatus> StartAsync(StartExportRequest request, CancellationToken cancellationToken);
+
+    [AlwaysInterleave]
+    Task<ExportStatus> GetStatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>The status once its version is past <paramref name="afterVersion"/> (a long poll).</summary>
+    [AlwaysInterleave]
+    Task<ExportStatus> WaitForChangeAsync(long afterVersion, CancellationToken cancellationToken);
+
+    Task<ExportStatus> CancelAsync(CancellationToken cancellationToken);
+
+    /// <summary>Called by the job itself (from outside the grain's turns) to record its progress as a turn.</summary>
+    Task ReportAsync(ExportStatus status, CancellationToken cancellationToken);
+}

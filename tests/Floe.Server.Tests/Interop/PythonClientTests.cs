@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text.Json;
 using Floe.Api.V1;
 using Floe.Tests.Shared;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Floe.Server.Tests.Interop;
 
@@ -303,6 +304,61 @@ public sealed class PythonClientTests(PythonStubs python) : IClassFixture<Python
         var messages = Strings(result.GetProperty("log_after_conflict"));
         Assert.Equal(3, messages.Length);
         Assert.Equal(["first", "setup"], messages[..2]);
+    }
+
+    [Fact]
+    public async Task An_export_job_started_and_followed_from_python_writes_the_files_its_manifest_lists()
+    {
+        var script = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Fixtures", "era5.py"));
+        var files = OraclePython.Run(script, Path.Combine(Server.SourceDirectory, "era5"), "2", "--small")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Path.GetFullPath).ToArray();
+        var root = Server.Services.GetRequiredService<Grains.ExportOutputs>().Root;
+
+        var result = await python.RunAsync(Server, "export", new Dictionary<string, object?> { ["files"] = files, ["root"] = root });
+
+        Assert.Equal("INGESTION_STATE_SUCCEEDED", result.GetProperty("ingested").GetString());
+        Assert.True(result.GetProperty("has_resolution").GetBoolean());
+        var started = result.GetProperty("started");
+        Assert.Matches("^export-[0-9a-f]{16}$", started.GetProperty("job").GetString());
+        Assert.Equal("EXPORT_STATE_RUNNING", started.GetProperty("state").GetString());
+        var statuses = result.GetProperty("statuses").EnumerateArray().ToList();
+        var final = statuses[^1];
+        Assert.True(final.GetProperty("state").GetString() == "EXPORT_STATE_SUCCEEDED", final.ToString());
+        Assert.All(statuses[..^1], s => Assert.Equal("EXPORT_STATE_RUNNING", s.GetProperty("state").GetString()));
+        var versions = statuses.Select(s => s.GetProperty("version").GetInt64()).ToList();
+        Assert.Equal(versions.Order().ToList(), versions);
+        Assert.Equal(("alpha", "main", "py/era5"), (final.GetProperty("repository").GetString(), final.GetProperty("reference").GetString(), final.GetProperty("output").GetString()));
+        Assert.Equal(["/tp"], Strings(final.GetProperty("arrays")));
+        Assert.Equal((2L, 2L, 0L), (final.GetProperty("files_done").GetInt64(), final.GetProperty("files_total").GetInt64(), final.GetProperty("files_skipped").GetInt64()));
+        Assert.Equal(2L * 24 * 19 * 36, final.GetProperty("rows").GetInt64());
+        Assert.Equal(result.GetProperty("main").GetString(), final.GetProperty("snapshot").GetString());
+        // resolution 0, set explicitly, is not the default (1 for this 10° grid).
+        Assert.Equal((0, 0), (final.GetProperty("h3_resolution").GetInt32(), result.GetProperty("manifest_resolution").GetInt32()));
+        Assert.True(result.GetProperty("get_equals_final").GetBoolean());
+
+        var written = result.GetProperty("files").EnumerateArray().ToList();
+        Assert.Equal(["date=2020-01-01/tp-20200101T000000Z.parquet", "date=2020-01-02/tp-20200102T000000Z.parquet"], written.Select(f => f.GetProperty("path").GetString()!));
+        Assert.All(written, f =>
+        {
+            Assert.Equal(24 * 19 * 36, f.GetProperty("rows").GetInt64());
+            Assert.True(f.GetProperty("size_matches").GetBoolean());
+            Assert.True(f.GetProperty("magic").GetBoolean());
+        });
+        // value_type FLOAT64 made the int16-packed tp a DOUBLE column.
+        Assert.Equal("double", result.GetProperty("columns").GetProperty("tp").GetString());
+
+        var again = result.GetProperty("again");
+        Assert.Equal(("EXPORT_STATE_SUCCEEDED", started.GetProperty("job").GetString()), (again.GetProperty("state").GetString(), again.GetProperty("job").GetString()));
+        Assert.Equal((2L, 0L), (again.GetProperty("files_skipped").GetInt64(), again.GetProperty("rows").GetInt64()));
+
+        AssertStatus(result.GetProperty("dotdot"), "INVALID_ARGUMENT", "output: ");
+        AssertStatus(result.GetProperty("absolute"), "INVALID_ARGUMENT", "output: ");
+        AssertStatus(result.GetProperty("resolution16"), "INVALID_ARGUMENT", "resolution: ");
+        AssertStatus(result.GetProperty("reversed"), "INVALID_ARGUMENT", "end: ");
+        AssertStatus(result.GetProperty("reader_start"), "PERMISSION_DENIED");
+        AssertStatus(result.GetProperty("reader_cancel"), "PERMISSION_DENIED");
+        AssertStatus(result.GetProperty("other_get"), "PERMISSION_DENIED");
+        AssertStatus(result.GetProperty("unknown_job"), "NOT_FOUND", "job_id");
     }
 
     /// <summary>Chunk (cy, cx) of the write case's float32 array, value(r, c) = 10 r + c / 4 - 7, C order, little-endian.</summary>

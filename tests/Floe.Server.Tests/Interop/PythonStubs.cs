@@ -24,7 +24,7 @@ public sealed class PythonStubs : IDisposable
             sys.exit(protoc.main(["protoc", "-I" + root, "--python_out=" + out, "--grpc_python_out=" + out] + sys.argv[3:]))
             """,
             [protos, StubDirectory, .. files]);
-        foreach (var name in new[] { "common_pb2.py", "repository_pb2_grpc.py", "write_pb2_grpc.py", "ingestion_pb2_grpc.py" })
+        foreach (var name in new[] { "common_pb2.py", "repository_pb2_grpc.py", "write_pb2_grpc.py", "ingestion_pb2_grpc.py", "export_pb2_grpc.py" })
         {
             Assert.True(File.Exists(Path.Combine(StubDirectory, "floe", "v1", name)),
                 $"grpc_tools.protoc wrote no floe/v1/{name}; apt-get install -y python3-grpcio python3-grpc-tools");

@@ -12,7 +12,7 @@ sys.path.insert(0, sys.argv[1])
 
 import grpc  # noqa: E402
 import numpy as np  # noqa: E402
-from floe.v1 import common_pb2, ingestion_pb2, ingestion_pb2_grpc, repository_pb2, repository_pb2_grpc, write_pb2, write_pb2_grpc  # noqa: E402
+from floe.v1 import common_pb2, export_pb2, export_pb2_grpc, ingestion_pb2, ingestion_pb2_grpc, repository_pb2, repository_pb2_grpc, write_pb2, write_pb2_grpc  # noqa: E402
 
 ADDRESS, CASE, ARGS = sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 T = 60  # a per-call deadline that only guards against a hung server
@@ -21,6 +21,7 @@ channel = grpc.insecure_channel(ADDRESS)
 repos = repository_pb2_grpc.RepositoryServiceStub(channel)
 writes = write_pb2_grpc.WriteServiceStub(channel)
 ingestion = ingestion_pb2_grpc.IngestionServiceStub(channel)
+exports = export_pb2_grpc.ExportServiceStub(channel)
 
 
 def auth(token):
@@ -335,6 +336,62 @@ def case_errors():
     return out
 
 
-CASES = {"unary": case_unary, "write": case_write, "deadline": case_deadline, "errors": case_errors}
+def export_status(status):
+    return {
+        "job": status.job_id, "state": export_pb2.ExportState.Name(status.state), "repository": status.repository, "reference": status.reference,
+        "arrays": list(status.arrays), "output": status.output, "files_done": status.files_done, "files_total": status.files_total,
+        "files_skipped": status.files_skipped, "rows": status.rows, "bytes": status.bytes, "snapshot": status.snapshot_id,
+        "h3_resolution": status.h3_resolution, "error": status.error, "version": status.version,
+    }
+
+
+def case_export():
+    out = {}
+    repos.CreateRepository(repository_pb2.CreateRepositoryRequest(repository="alpha"), metadata=ADMIN, timeout=T)
+    job = ingestion.StartIngestion(ingestion_pb2.StartIngestionRequest(repository="alpha", files=ARGS["files"]), metadata=ADMIN, timeout=T).job_id
+    out["ingested"] = ingestion_pb2.IngestionState.Name(list(ingestion.WatchIngestion(ingestion_pb2.IngestionRequest(job_id=job), metadata=ADMIN, timeout=120))[-1].state)
+    out["main"] = refs(repos.ListBranches(repository_pb2.ListRefsRequest(repository="alpha"), metadata=ADMIN, timeout=T))[0][1]
+
+    # resolution is a proto3 optional: 0 set explicitly is resolution 0, not the default.
+    request = export_pb2.StartExportRequest(repository="alpha", arrays=["/tp"], output="py/era5", bbox=[-180, -90, 170, 90], resolution=0,
+                                            value_type=export_pb2.EXPORT_VALUE_TYPE_FLOAT64, compression="none")
+    out["has_resolution"] = request.HasField("resolution")
+    started = exports.StartExport(request, metadata=ADMIN, timeout=T)
+    # The reader may follow a job of a repository it reads.
+    statuses = list(exports.WatchExport(export_pb2.ExportRequest(job_id=started.job_id), metadata=READER, timeout=120))
+    out["started"] = export_status(started)
+    out["statuses"] = [export_status(s) for s in statuses]
+    out["get_equals_final"] = exports.GetExport(export_pb2.ExportRequest(job_id=started.job_id), metadata=READER, timeout=T) == statuses[-1]
+
+    # The files on disk, as the manifest lists them, read with nothing but the standard library.
+    directory = os.path.join(ARGS["root"], "alpha", "py", "era5")
+    with open(os.path.join(directory, "_floe_export.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    files = []
+    for entry in manifest["files"]:
+        path = os.path.join(directory, entry["path"])
+        with open(path, "rb") as f:
+            data = f.read()
+        files.append({"path": entry["path"], "rows": entry["rows"], "size_matches": len(data) == entry["bytes"], "magic": data[:4] == b"PAR1" and data[-4:] == b"PAR1"})
+    out["files"] = files
+    out["columns"] = {c["name"]: c["type"] for c in manifest["columns"]}
+    out["manifest_resolution"] = manifest["h3_resolution"]
+
+    again = exports.StartExport(request, metadata=ADMIN, timeout=T)
+    out["again"] = export_status(list(exports.WatchExport(export_pb2.ExportRequest(job_id=again.job_id), metadata=ADMIN, timeout=120))[-1])
+
+    job_request = export_pb2.ExportRequest(job_id=started.job_id)
+    out["dotdot"] = failure(lambda: exports.StartExport(export_pb2.StartExportRequest(repository="alpha", arrays=["/tp"], output="../x"), metadata=ADMIN, timeout=T))
+    out["absolute"] = failure(lambda: exports.StartExport(export_pb2.StartExportRequest(repository="alpha", arrays=["/tp"], output="/x"), metadata=ADMIN, timeout=T))
+    out["resolution16"] = failure(lambda: exports.StartExport(export_pb2.StartExportRequest(repository="alpha", arrays=["/tp"], output="x", resolution=16), metadata=ADMIN, timeout=T))
+    out["reversed"] = failure(lambda: exports.StartExport(export_pb2.StartExportRequest(repository="alpha", arrays=["/tp"], output="x", start="2020-01-02", end="2020-01-01"), metadata=ADMIN, timeout=T))
+    out["reader_start"] = failure(lambda: exports.StartExport(request, metadata=READER, timeout=T))
+    out["reader_cancel"] = failure(lambda: exports.CancelExport(job_request, metadata=READER, timeout=T))
+    out["other_get"] = failure(lambda: exports.GetExport(job_request, metadata=OTHER, timeout=T))
+    out["unknown_job"] = failure(lambda: exports.GetExport(export_pb2.ExportRequest(job_id="export-0123456789abcdef"), metadata=ADMIN, timeout=T))
+    return out
+
+
+CASES = {"unary": case_unary, "write": case_write, "deadline": case_deadline, "errors": case_errors, "export": case_export}
 print(json.dumps(CASES[CASE](), separators=(",", ":")))
 channel.close()
