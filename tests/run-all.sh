@@ -20,9 +20,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# Node oracles (h3-js, DuckDB, hyparquet), pinned by tests/node/package-lock.json.
+# Node oracles (h3-js, DuckDB, hyparquet), exact versions in tests/node/package.json and its lock file. `npm install`,
+# not `npm ci`: npm 11's ci rejects a lock file that lists DuckDB's bindings for other platforms without entries.
 if ! (cd tests/node && npm ls --depth=0 >/dev/null 2>&1); then
-  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+  (cd tests/node && npm install --no-audit --no-fund --loglevel=error)
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

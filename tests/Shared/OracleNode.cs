@@ -10,7 +10,7 @@ namespace Floe.Tests.Shared;
 /// </summary>
 internal static class OracleNode
 {
-    public const string InstallHint = "The Node oracles need Node.js 20 and the packages of tests/node: cd tests/node && npm ci";
+    public const string InstallHint = "The Node oracles need Node.js 20 and the packages of tests/node: cd tests/node && npm install";
 
     /// <summary>tests/node in the repository, found by walking up from the test assembly.</summary>
     public static string Directory { get; } = FindDirectory();

@@ -226,6 +226,6 @@ public sealed class ExportBenchmark(TextWriter output, string workDirectory, str
             }
         }
 
-        throw new InvalidOperationException("the DuckDB peer needs tests/node with its packages installed (cd tests/node && npm ci); or give --node-dir");
+        throw new InvalidOperationException("the DuckDB peer needs tests/node with its packages installed (cd tests/node && npm install); or give --node-dir");
     }
 }
