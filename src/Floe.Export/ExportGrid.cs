@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Floe.Core;
 using Floe.Store;
@@ -170,44 +169,17 @@ internal sealed class ExportGrid
         return new ExportGrid(paths, metadata, timeAxis, latAxis, lonAxis, micros, known, lat, lon);
     }
 
-    /// <summary>Decoded elements of any numeric type as doubles.</summary>
-    public static double[] ToDoubles(byte[] raw, DataType type)
-    {
-        var count = raw.Length / type.Size;
-        var result = new double[count];
-        var span = raw.AsSpan();
-        switch (type.Name)
-        {
-            case "float64": MemoryMarshal.Cast<byte, double>(span).CopyTo(result); break;
-            case "float32": Convert(MemoryMarshal.Cast<byte, float>(span), result); break;
-            case "int8": Convert(MemoryMarshal.Cast<byte, sbyte>(span), result); break;
-            case "uint8": Convert(span, result); break;
-            case "int16": Convert(MemoryMarshal.Cast<byte, short>(span), result); break;
-            case "uint16": Convert(MemoryMarshal.Cast<byte, ushort>(span), result); break;
-            case "int32": Convert(MemoryMarshal.Cast<byte, int>(span), result); break;
-            case "uint32": Convert(MemoryMarshal.Cast<byte, uint>(span), result); break;
-            case "int64": Convert(MemoryMarshal.Cast<byte, long>(span), result); break;
-            case "uint64": Convert(MemoryMarshal.Cast<byte, ulong>(span), result); break;
-            case "float16": Convert(MemoryMarshal.Cast<byte, Half>(span), result); break;
-            default: throw new ExportException($"cannot read {type} values as numbers");
-        }
-
-        return result;
-    }
-
-    private static void Convert<T>(ReadOnlySpan<T> source, double[] destination)
-        where T : System.Numerics.INumberBase<T>
-    {
-        for (var i = 0; i < source.Length; i++)
-        {
-            destination[i] = double.CreateTruncating(source[i]);
-        }
-    }
-
     private static async Task<double[]> ReadDoublesAsync(NodeReader reader, string path, long count, CancellationToken cancellationToken)
     {
         var raw = await reader.ReadRegionAsync(path, [0], [count], cancellationToken);
-        return ToDoubles(raw, reader.GetArrayMetadata(path).DataType);
+        try
+        {
+            return NumericValues.ToDoubles(raw, reader.GetArrayMetadata(path).DataType);
+        }
+        catch (NotSupportedException ex)
+        {
+            throw new ExportException($"coordinate array {path}: {ex.Message}", ex);
+        }
     }
 
     // float32 coordinates as their shortest decimal (-89.95, not -89.94999694824219), longitudes in [-180, 180).

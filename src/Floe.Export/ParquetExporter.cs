@@ -548,7 +548,7 @@ public sealed class ParquetExporter(Repository repository, ExportOptions options
             {
                 "float64" => new Float64Values(raw, distinct),
                 "float32" => new Float32Values(raw, distinct),
-                _ => new ConvertedValues(ExportGrid.ToDoubles(raw, metadata.DataType), distinct),
+                _ => new ConvertedValues(NumericValues.ToDoubles(raw, metadata.DataType), distinct),
             };
         }
     }

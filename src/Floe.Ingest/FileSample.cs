@@ -54,7 +54,7 @@ public sealed class FileSample
         var coordinate = IngestSchema.FindCoordinate(dataset, options) ?? throw new IngestException(location,
             $"no coordinate variable named \"{options.Dimension}\"{(options.Group is null ? "" : $" in {options.Group}")}");
         var type = coordinate.Metadata.DataType;
-        var values = VirtualValues.ToDoubles(await VirtualValues.ReadAsync(coordinate, source, readFrom, cancellationToken), type);
+        var values = NumericValues.ToDoubles(await VirtualValues.ReadAsync(coordinate, source, readFrom, cancellationToken), type);
         var units = coordinate.Metadata.Attributes["units"]?.GetValue<string>();
         byte[]? rows = null;
         if (readFrom != location && values.Length > 0)

@@ -46,34 +46,7 @@ internal static class VirtualValues
         return result;
     }
 
-    /// <summary>Values of a numeric array as doubles (for time coordinates).</summary>
-    public static double[] ToDoubles(byte[] data, DataType type)
-    {
-        var size = type.Size;
-        var values = new double[data.Length / size];
-        for (var i = 0; i < values.Length; i++)
-        {
-            var bytes = data.AsSpan(i * size, size);
-            values[i] = type.Name switch
-            {
-                "int8" => (sbyte)bytes[0],
-                "uint8" => bytes[0],
-                "int16" => BinaryPrimitives.ReadInt16LittleEndian(bytes),
-                "uint16" => BinaryPrimitives.ReadUInt16LittleEndian(bytes),
-                "int32" => BinaryPrimitives.ReadInt32LittleEndian(bytes),
-                "uint32" => BinaryPrimitives.ReadUInt32LittleEndian(bytes),
-                "int64" => BinaryPrimitives.ReadInt64LittleEndian(bytes),
-                "uint64" => BinaryPrimitives.ReadUInt64LittleEndian(bytes),
-                "float32" => BinaryPrimitives.ReadSingleLittleEndian(bytes),
-                "float64" => BinaryPrimitives.ReadDoubleLittleEndian(bytes),
-                _ => throw new NotSupportedException($"time values of type {type} are not numbers"),
-            };
-        }
-
-        return values;
-    }
-
-    /// <summary>Doubles as little-endian elements of a numeric type (the inverse of <see cref="ToDoubles"/>; integers are rounded).</summary>
+    /// <summary>Doubles as little-endian elements of a numeric type (the inverse of <see cref="NumericValues.ToDoubles"/>; integers are rounded).</summary>
     public static byte[] FromDoubles(IReadOnlyList<double> values, DataType type)
     {
         var size = type.Size;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Floe.Core;
 using Floe.Ingest.Sources;
 using Floe.Storage;
 using Floe.Store;
@@ -67,7 +68,7 @@ public sealed class IngestorTests(IngestFixtures files) : IClassFixture<IngestFi
         [.. OraclePython.RunJson(OracleScript, path, variable, mask ? "1" : "0").EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Null ? (double?)null : e.GetDouble())];
 
     private static double?[] AsDoubles(byte[] data, Core.DataType type) =>
-        [.. VirtualValues.ToDoubles(data, type).Select(v => double.IsNaN(v) ? (double?)null : v)];
+        [.. NumericValues.ToDoubles(data, type).Select(v => double.IsNaN(v) ? (double?)null : v)];
 
     [Fact]
     public async Task Imerg_files_become_arrays_whose_values_equal_netCDF4_python_and_one_commit_per_batch()

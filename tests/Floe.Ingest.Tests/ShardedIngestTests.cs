@@ -149,7 +149,7 @@ public sealed class ShardedIngestTests(IngestFixtures files) : IClassFixture<Ing
         Assert.Equal(5, summary.Progress.FilesDone);
         var reader = await repository.ReadOnlyAsync("main");
         Assert.Equal(5 * 24, reader.GetArrayMetadata("/tp").Shape[0]);
-        var time = VirtualValues.ToDoubles(await reader.ReadRegionAsync("/time", [0], [120]), reader.GetArrayMetadata("/time").DataType);
+        var time = NumericValues.ToDoubles(await reader.ReadRegionAsync("/time", [0], [120]), reader.GetArrayMetadata("/time").DataType);
         var units = TimeUnits.Parse(reader.GetArrayMetadata("/time").Attributes["units"]!.GetValue<string>());
         Assert.Equal(Enumerable.Range(0, 120).Select(h => start.AddHours(h)), time.Select(units.ToTime));
         var chunk = Assert.IsType<VirtualChunkRef>(await reader.GetChunkRefAsync("/tp", [96, 0, 0]));

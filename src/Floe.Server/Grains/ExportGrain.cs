@@ -547,10 +547,4 @@ public sealed partial class ExportGrain : Grain, IExportGrain
             _ => option.Replace('-', '_'),
         };
     }
-
-    /// <summary>An IProgress that calls back on the reporting thread (Progress&lt;T&gt; would post to the thread pool, out of order).</summary>
-    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

@@ -283,10 +283,4 @@ public sealed class IngestionGrain : Grain, IIngestionGrain
             ? value
             : throw Errors.InvalidArgument(field, $"\"{text}\" is not an ISO 8601 instant");
     }
-
-    /// <summary>An IProgress that calls back on the reporting thread (Progress&lt;T&gt; would post to the thread pool, out of order).</summary>
-    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }
