@@ -32,6 +32,7 @@ internal static class Commands
         yield return RechunkCommand.Create();
         yield return ExportCommand.Create();
         yield return ExportCommand.Query();
+        yield return StacCommand.Create();
         yield return ServeCommand.Create();
         yield return ServeCommand.Token();
         yield return RemoteCommand.Create();
@@ -423,7 +424,8 @@ internal static class Commands
         }
         catch (Exception e) when (e is FloeStoreException or ObjectStoreException or ArgumentException or FormatException or SourceReadException or IOException
             or Floe.Formats.Hdf5.Hdf5FormatException or Floe.Formats.NetCdf.NetCdfFormatException or Floe.Ingest.IngestException or Floe.Rechunk.RechunkException
-            or Floe.Export.ExportException or Floe.Parquet.ParquetFormatException)
+            or Floe.Export.ExportException or Floe.Parquet.ParquetFormatException or Floe.Stac.StacRequestException or Floe.Stac.StacCatalogException
+            or HttpRequestException)
         {
             await Console.Error.WriteLineAsync($"floe: error: {e.Message}");
             return 1;

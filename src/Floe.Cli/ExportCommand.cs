@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Floe.Export;
 using Floe.Parquet;
+using Floe.Stac;
 using Floe.Storage;
 using Floe.Store;
 using Spectre.Console;
@@ -31,9 +32,11 @@ internal static class ExportCommand
         var memory = new Option<string>("--memory") { Description = "Memory for a day's values and the row groups in flight, e.g. 2GiB", DefaultValueFactory = _ => "2GiB" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Rewrite files already exported from the same snapshot, and allow other options than the directory's export" };
         var json = new Option<bool>("--json") { Description = "Print progress and the result as JSON lines" };
+        var collection = new Option<string?>("--collection") { Description = "The STAC collection id of the export (default: the one written before, else REPOSITORY-DIRECTORY)" };
+        var license = new Option<string?>("--license") { Description = "SPDX license id for the STAC collection (default: from the arrays' license attribute, else other)" };
         var parquet = new Command("parquet", "Export arrays to Parquet rows (time, h3, lat, lon, values) partitioned by date; rerun to resume")
         {
-            Commands.RepoOption, array, output, reference, start, end, bbox, resolution, drop, rowGroup, compression, level, valueType, noMm, memory, overwrite, json,
+            Commands.RepoOption, array, output, reference, start, end, bbox, resolution, drop, rowGroup, compression, level, valueType, noMm, memory, overwrite, json, collection, license,
         };
         parquet.SetAction((parse, ct) => Commands.Run(async () =>
         {
@@ -68,7 +71,13 @@ internal static class ExportCommand
                 RepositoryName = Path.GetFileName(Path.GetFullPath(repo).TrimEnd(Path.DirectorySeparatorChar)),
             };
             var repository = await Repository.OpenAsync(new FileSystemObjectStore(repo), cancellationToken: ct);
-            await RunExportAsync(repository, options, parse.GetValue(json), ct);
+            var catalog = new ExportCatalogOptions { CollectionId = parse.GetValue(collection), License = parse.GetValue(license) };
+            if (catalog.CollectionId is { } id)
+            {
+                ExportCatalog.ValidateId(id, "--collection");
+            }
+
+            await RunExportAsync(repository, options, catalog, parse.GetValue(json), ct);
         }));
         var command = new Command("export", "Export arrays to other formats");
         command.Subcommands.Add(parquet);
@@ -89,9 +98,10 @@ internal static class ExportCommand
         var limit = new Option<long?>("--limit") { Description = "Print at most this many rows" };
         var format = new Option<string>("--format") { Description = "Rows as csv or json (JSON lines)", DefaultValueFactory = _ => "csv" };
         var json = new Option<bool>("--json") { Description = "End with one JSON line of what was read (files, row groups, bytes, rows)" };
+        var files = new Option<string?>("--files") { Description = "Read only these files of the export: a text file with one path per line, or - for stdin (e.g. from floe stac search --format hrefs)" };
         var command = new Command("query", "Select rows of a Parquet export by time, place (bbox or H3 cells) and value, or aggregate them, reading only the row groups that can match")
         {
-            directory, start, end, bbox, cells, where, columns, aggregate, groupBy, limit, format, json,
+            directory, start, end, bbox, cells, where, columns, aggregate, groupBy, limit, format, json, files,
         };
         command.SetAction((parse, ct) => Commands.Run(() =>
         {
@@ -99,6 +109,7 @@ internal static class ExportCommand
             var options = new QueryOptions
             {
                 Directory = parse.GetValue(directory)!,
+                Files = parse.GetValue(files) is { } list ? ReadFileList(list) : null,
                 Start = IngestCommand.ParseTime(parse.GetValue(start), "--start"),
                 End = IngestCommand.ParseTime(parse.GetValue(end), "--end"),
                 Box = parse.GetValue(bbox) is { } b ? GeoBox.Parse(b) : null,
@@ -127,7 +138,14 @@ internal static class ExportCommand
         return command;
     }
 
-    private static async Task RunExportAsync(Repository repository, ExportOptions options, bool json, CancellationToken cancellationToken)
+    private static string[] ReadFileList(string list)
+    {
+        var text = list == "-" ? Console.In.ReadToEnd() : File.Exists(list) ? File.ReadAllText(list) : throw new ArgumentException($"--files {list}: no such file");
+        var files = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return files.Length > 0 ? files : throw new ArgumentException($"--files {list}: lists no file (did the search find nothing?)");
+    }
+
+    private static async Task RunExportAsync(Repository repository, ExportOptions options, ExportCatalogOptions catalog, bool json, CancellationToken cancellationToken)
     {
         var exporter = new ParquetExporter(repository, options);
         ExportResult result;
@@ -155,6 +173,14 @@ internal static class ExportCommand
                 ["rows_per_s"] = Math.Round(result.RowsPerSecond),
                 ["elapsed_s"] = Math.Round(result.Elapsed.TotalSeconds, 3),
                 ["directory"] = Path.GetFullPath(options.OutputDirectory),
+            }));
+            var written = await ExportCatalog.WriteAsync(options.OutputDirectory, repository, catalog, cancellationToken);
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["event"] = "stac",
+                ["catalog"] = Path.Combine(written.Directory, ExportCatalog.CatalogFile),
+                ["collection"] = written.CollectionId,
+                ["items"] = written.Items,
             }));
             return;
         }
@@ -194,6 +220,7 @@ internal static class ExportCommand
         Console.WriteLine($"{result.FilesWritten:N0} file(s) written, {result.FilesSkipped:N0} already exported from snapshot {result.Snapshot}; " +
             $"{result.Rows:N0} rows, {result.Bytes / (1024.0 * 1024):N1} MiB, H3 resolution {result.Resolution}, " +
             $"{result.RowsPerSecond:N0} rows/s in {result.Elapsed.TotalSeconds:N1} s");
+        Console.WriteLine(StacCommand.Describe(await ExportCatalog.WriteAsync(options.OutputDirectory, repository, catalog, cancellationToken)));
     }
 
     private static void RunQuery(QueryOptions options, bool csv, bool json, CancellationToken cancellationToken)

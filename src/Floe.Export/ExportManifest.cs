@@ -14,12 +14,13 @@ public sealed record ValueSummary(long Count, long Missing, double? Min, double?
     public double? Mean => Count > 0 ? Sum / Count : null;
 }
 
-/// <summary>One complete Parquet file of an export.</summary>
+/// <summary>One complete Parquet file of an export: times from <paramref name="Start"/> (inclusive) to <paramref name="End"/> (exclusive), <paramref name="Last"/> the last time step it holds.</summary>
 public sealed record ExportedFile(
     string Path,
     string Date,
     DateTimeOffset Start,
     DateTimeOffset End,
+    DateTimeOffset Last,
     long Rows,
     int RowGroups,
     long Bytes,
@@ -133,6 +134,7 @@ public sealed class ExportManifest
             ["date"] = file.Date,
             ["start"] = Iso(file.Start),
             ["end"] = Iso(file.End),
+            ["last"] = Iso(file.Last),
             ["rows"] = file.Rows,
             ["row_groups"] = file.RowGroups,
             ["bytes"] = file.Bytes,
@@ -153,11 +155,14 @@ public sealed class ExportManifest
                 v["max"]?.GetValue<double>(), v["sum"]!.GetValue<double>(), v["wet_count"]!.GetValue<long>());
         }
 
+        var start = DateTimeOffset.Parse(json["start"]!.GetValue<string>(), CultureInfo.InvariantCulture);
         return new ExportedFile(
             json["path"]!.GetValue<string>(),
             json["date"]!.GetValue<string>(),
-            DateTimeOffset.Parse(json["start"]!.GetValue<string>(), CultureInfo.InvariantCulture),
+            start,
             DateTimeOffset.Parse(json["end"]!.GetValue<string>(), CultureInfo.InvariantCulture),
+            // Manifests written before "last" was recorded: the start is the one time step known to be in the file.
+            json["last"] is { } last ? DateTimeOffset.Parse(last.GetValue<string>(), CultureInfo.InvariantCulture) : start,
             json["rows"]!.GetValue<long>(),
             json["row_groups"]!.GetValue<int>(),
             json["bytes"]!.GetValue<long>(),

@@ -142,14 +142,28 @@ public sealed class ExportQuery(QueryOptions options)
         var start = options.Start;
         var end = options.End;
         var all = new List<(string Path, DateOnly? Date)>();
-        foreach (var file in Directory.EnumerateFiles(root, "*.parquet", SearchOption.AllDirectories))
+        if (options.Files is { } files)
         {
-            if (Path.GetFileName(file).StartsWith('.'))
+            // Files chosen elsewhere (a STAC search): each must be one of the export's.
+            foreach (var file in files.Select(f => Path.GetFullPath(f, root)).Distinct(StringComparer.Ordinal))
             {
-                continue;
-            }
+                if (!file.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(file))
+                {
+                    throw new ExportException($"--files: {file} is not a Parquet file of the export in {root}");
+                }
 
-            all.Add((file, PartitionDate(root, file)));
+                all.Add((file, PartitionDate(root, file)));
+            }
+        }
+        else
+        {
+            foreach (var file in Directory.EnumerateFiles(root, "*.parquet", SearchOption.AllDirectories))
+            {
+                if (!Path.GetFileName(file).StartsWith('.'))
+                {
+                    all.Add((file, PartitionDate(root, file)));
+                }
+            }
         }
 
         all.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));

@@ -93,6 +93,34 @@ public sealed record GeoBox
         return wrapped >= 180 ? wrapped - 360 : wrapped;
     }
 
+    /// <summary>
+    /// The west and east edge of longitudes (sorted ascending, in [-180, 180)): the widest gap between neighbours is
+    /// outside; when that gap is not the one across ±180 the points straddle the antimeridian and west &gt; east.
+    /// </summary>
+    public static (double West, double East) PointsExtent(IReadOnlyList<double> sorted)
+    {
+        ArgumentNullException.ThrowIfNull(sorted);
+        if (sorted.Count == 0)
+        {
+            throw new ArgumentException("no longitudes", nameof(sorted));
+        }
+
+        var west = sorted[0];
+        var east = sorted[^1];
+        var gap = sorted[0] + 360 - sorted[^1];
+        for (var k = 1; k < sorted.Count; k++)
+        {
+            if (sorted[k] - sorted[k - 1] > gap)
+            {
+                gap = sorted[k] - sorted[k - 1];
+                west = sorted[k];
+                east = sorted[k - 1];
+            }
+        }
+
+        return (west, east);
+    }
+
     public double[] ToArray() => [West, South, East, North];
 
     public override string ToString() => string.Join(',', ToArray().Select(Format));

@@ -42,8 +42,8 @@ public sealed class ParquetExporter(Repository repository, ExportOptions options
         Directory.CreateDirectory(output);
         RemovePartials(output);
         var manifest = OpenManifest(output, grid, resolution, columns);
-        var bbox = Extent(grid, cells);
-        var coarse = CoarseCells(cells);
+        var bbox = Extent(grid, cells, null);
+        var coarse = CoarseCells(cells, null);
 
         var files = new List<ExportedFile>();
         int written = 0, skipped = 0;
@@ -271,45 +271,41 @@ public sealed class ParquetExporter(Repository repository, ExportOptions options
         }
     }
 
-    private static double[] Extent(ExportGrid grid, GridCells cells)
+    /// <summary>West, south, east, north of the points (those <paramref name="kept"/> marks, when given).</summary>
+    private static double[] Extent(ExportGrid grid, GridCells cells, bool[]? kept)
     {
-        double south = 90, north = -90, west = 180, east = -180;
-        var rows = new HashSet<int>(cells.Rows);
-        var cols = new HashSet<int>(cells.Columns);
+        double south = 90, north = -90;
+        var rows = new HashSet<int>();
+        var cols = new HashSet<int>();
+        for (var p = 0; p < cells.Count; p++)
+        {
+            if (kept is null || kept[p])
+            {
+                rows.Add(cells.Rows[p]);
+                cols.Add(cells.Columns[p]);
+            }
+        }
+
         foreach (var i in rows)
         {
             south = Math.Min(south, grid.Lat[i]);
             north = Math.Max(north, grid.Lat[i]);
         }
 
-        var lons = cols.Select(j => grid.Lon[j]).Order().ToArray();
-        west = lons[0];
-        east = lons[^1];
-        // The widest gap between neighbouring longitudes is outside the extent; when it is not the one across
-        // ±180 the points straddle the antimeridian and west > east.
-        var gapStart = lons[^1];
-        var gap = lons[0] + 360 - lons[^1];
-        for (var k = 1; k < lons.Length; k++)
-        {
-            if (lons[k] - lons[k - 1] > gap)
-            {
-                gap = lons[k] - lons[k - 1];
-                gapStart = lons[k - 1];
-                west = lons[k];
-                east = gapStart;
-            }
-        }
-
+        var (west, east) = GeoBox.PointsExtent(cols.Select(j => grid.Lon[j]).Order().ToArray());
         return [west, south, east, north];
     }
 
-    private static string[] CoarseCells(GridCells cells)
+    private static string[] CoarseCells(GridCells cells, bool[]? kept)
     {
         var resolution = Math.Min(1, cells.Resolution);
         var parents = new SortedSet<ulong>();
-        foreach (var cell in cells.Cells)
+        for (var p = 0; p < cells.Count; p++)
         {
-            parents.Add(Floe.H3.H3.CellToParent((ulong)cell, resolution));
+            if (kept is null || kept[p])
+            {
+                parents.Add(Floe.H3.H3.CellToParent((ulong)cells.Cells[p], resolution));
+            }
         }
 
         return parents.Select(Floe.H3.H3.ToHex).ToArray();
@@ -349,6 +345,8 @@ public sealed class ParquetExporter(Repository repository, ExportOptions options
         var finalPath = Path.Combine(output, plan.RelativePath);
         var partialPath = Path.Combine(directory, "." + Path.GetFileName(plan.RelativePath) + PartialSuffix);
         var statistics = columns.Select(_ => new RunningSummary()).ToArray();
+        // With rows dropped a file may hold fewer points than the export: its extent and coarse cells are its own.
+        var kept = options.DropZero || options.DropMissing ? new bool[cells.Count] : null;
         int rowGroups;
         long rows;
         try
@@ -356,7 +354,7 @@ public sealed class ParquetExporter(Repository repository, ExportOptions options
             await using (var stream = new FileStream(partialPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
             {
                 using var writer = new ParquetWriter(stream, Schema(columns), WriterOptions(grid, columns, plan, snapshot, resolution));
-                (rowGroups, rows) = await WriteRowsAsync(writer, grid, cells, columns, values, layout, statistics, cancellationToken);
+                (rowGroups, rows) = await WriteRowsAsync(writer, grid, cells, columns, values, layout, statistics, kept, cancellationToken);
                 writer.Finish();
                 await stream.FlushAsync(cancellationToken);
                 stream.Flush(flushToDisk: true);
@@ -378,7 +376,14 @@ public sealed class ParquetExporter(Repository repository, ExportOptions options
             summaries[columns[c].Name] = statistics[c].ToSummary();
         }
 
-        return new ExportedFile(plan.RelativePath, plan.Date, plan.Start, plan.End, rows, rowGroups, bytes, snapshot, bbox, summaries, coarse);
+        if (kept is not null)
+        {
+            bbox = rows > 0 ? Extent(grid, cells, kept) : [];
+            coarse = rows > 0 ? CoarseCells(cells, kept) : [];
+        }
+
+        var lastTime = ExportGrid.FromMicros(grid.TimeMicros[plan.Positions[^1]]);
+        return new ExportedFile(plan.RelativePath, plan.Date, plan.Start, plan.End, lastTime, rows, rowGroups, bytes, snapshot, bbox, summaries, coarse);
     }
 
     private static ParquetSchema Schema(List<ValueColumn> columns)
@@ -435,11 +440,11 @@ public sealed class ParquetExporter(Repository repository, ExportOptions options
     /// two sets of buffers take turns.
     /// </summary>
     private async Task<(int RowGroups, long Rows)> WriteRowsAsync(ParquetWriter writer, ExportGrid grid, GridCells cells, List<ValueColumn> columns,
-        ValueArray[] values, RowLayout layout, RunningSummary[] statistics, CancellationToken cancellationToken)
+        ValueArray[] values, RowLayout layout, RunningSummary[] statistics, bool[]? kept, CancellationToken cancellationToken)
     {
         var capacity = options.RowGroupRows + (cells.MaxPointsPerCell * layout.StepOffsets.Length);
         RowGroupBuffers[] buffers = [new(columns, capacity), new(columns, capacity)];
-        var builder = new RowBuilder(grid, cells, columns, values, layout, options.DropZero, options.DropMissing, statistics);
+        var builder = new RowBuilder(grid, cells, columns, values, layout, options.DropZero, options.DropMissing, statistics, kept);
         var pending = Task.CompletedTask;
         var turn = 0;
         var point = 0;
@@ -620,7 +625,7 @@ public sealed class ParquetExporter(Repository repository, ExportOptions options
 
     /// <summary>Turns grid points (in cell order) and time steps into rows.</summary>
     private sealed class RowBuilder(ExportGrid grid, GridCells cells, List<ValueColumn> columns, ValueArray[] values, RowLayout layout,
-        bool dropZero, bool dropMissing, RunningSummary[] statistics)
+        bool dropZero, bool dropMissing, RunningSummary[] statistics, bool[]? kept)
     {
         private readonly double[] _value = new double[values.Length];
         private readonly bool[] _missing = new bool[values.Length];
@@ -719,6 +724,10 @@ public sealed class ParquetExporter(Repository repository, ExportOptions options
                     }
 
                     n++;
+                    if (kept is not null)
+                    {
+                        kept[point] = true;
+                    }
                 }
 
                 point++;

@@ -108,6 +108,9 @@ public sealed class QueryOptions
     /// <summary>The export's root directory.</summary>
     public required string Directory { get; init; }
 
+    /// <summary>Files of the export to read instead of all of them (paths absolute or relative to <see cref="Directory"/>), e.g. those a STAC search found.</summary>
+    public IReadOnlyList<string>? Files { get; init; }
+
     public DateTimeOffset? Start { get; init; }
 
     public DateTimeOffset? End { get; init; }

@@ -5,6 +5,7 @@ using Floe.Rpc;
 using Floe.Rpc.Server;
 using Floe.Server.Grains;
 using Floe.Server.Services;
+using Floe.Server.Stac;
 using Floe.Storage;
 using Floe.Store;
 using Microsoft.AspNetCore.Builder;
@@ -72,6 +73,9 @@ public static class FloeServer
         builder.Services.AddSingleton(new SourcePolicy(options.Sources.Allowed));
         var exports = new ExportOutputs(string.IsNullOrEmpty(options.Server.ExportRoot) ? ExportOutputs.DefaultRoot(options.Store) : options.Server.ExportRoot);
         builder.Services.AddSingleton(exports);
+        builder.Services.AddSingleton(sp => new StacCatalog(catalog, exports.Root, () => PublicGrpcUrl(sp, options.Server), sp.GetRequiredService<ILogger<StacCatalog>>()));
+        builder.Services.AddSingleton<StacHttp>();
+        builder.Services.AddHostedService<StacRefresher>();
         builder.Services.AddObjectStoreGrainStorage(GrainServiceCollectionExtensions.DefaultStorageName, _ => store);
         AddGrains(builder.Services, options.Server);
         builder.Services.AddRpcServer(o =>
@@ -98,6 +102,7 @@ public static class FloeServer
         app.MapRpcService(new ExportService(catalog, grains, loggers.CreateLogger<ExportService>()).Bind());
         var zarr = new ZarrHttp(new SnapshotReads(catalog, grains), access, loggers.CreateLogger<ZarrHttp>());
         app.Map(ZarrHttp.Route, (RequestDelegate)zarr.HandleAsync);
+        app.Services.GetRequiredService<StacHttp>().Map(app);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", async (CancellationToken cancellationToken) =>
         {
@@ -136,6 +141,20 @@ public static class FloeServer
         var http = string.IsNullOrEmpty(server.HttpListen) ? null : new Uri(server.HttpListen);
         var grpc = bound.Where(a => http is null || http.Port == 0 || new Uri(a).Port != http.Port).ToList();
         return grpc.Count > 0 ? string.Join(", ", grpc) : server.Listen;
+    }
+
+    // Resolved when the catalog is first used, after the server has bound its ports (port 0 becomes a real port).
+    private static string PublicGrpcUrl(IServiceProvider services, ServerSection server)
+    {
+        if (server.PublicGrpcUrl is { Length: > 0 } url)
+        {
+            return url;
+        }
+
+        var bound = services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var http = string.IsNullOrEmpty(server.HttpListen) ? null : new Uri(server.HttpListen);
+        return bound.FirstOrDefault(a => http is null || http.Port == 0 || new Uri(a).Port != http.Port)
+            ?? server.Listen.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[0];
     }
 
     private static void ConfigureKestrel(WebApplicationBuilder builder, ServerSection server)

@@ -42,6 +42,15 @@ public sealed class ServerSection
     /// <summary>Where export jobs write (one folder per repository); empty: a directory "STORE-exports" beside the store.</summary>
     public string? ExportRoot { get; set; }
 
+    /// <summary>The URL clients reach the HTTP port at (behind a proxy or ingress); empty: taken from each request's scheme and host.</summary>
+    public string PublicUrl { get; set; } = "";
+
+    /// <summary>The gRPC address STAC datacube items name; empty: the first address the server listens on.</summary>
+    public string PublicGrpcUrl { get; set; } = "";
+
+    /// <summary>Seconds between rereads of the STAC catalog for changes other processes made (exports, commits).</summary>
+    public double StacRefreshSeconds { get; set; } = 60;
+
     /// <summary>The memory budget of one export job (a day's values and the row groups in flight).</summary>
     public long ExportMemoryBytes { get; set; } = 2L << 30;
 }

@@ -6,6 +6,8 @@ using System.Text.RegularExpressions;
 using Floe.Api.V1;
 using Floe.Core;
 using Floe.Export;
+using Floe.Server.Stac;
+using Floe.Stac;
 using Floe.Grains;
 using Floe.Parquet;
 using Floe.Rpc;
@@ -159,6 +161,7 @@ public sealed partial class ExportGrain : Grain, IExportGrain
     private static readonly TimeSpan ReportEvery = TimeSpan.FromMilliseconds(250);
     private readonly RepositoryCatalog _catalog;
     private readonly ExportOutputs _outputs;
+    private readonly StacCatalog _stac;
     private readonly FloeOptions _options;
     private readonly ILogger<ExportGrain> _logger;
     private readonly IPersistentState<ExportRecord> _record;
@@ -166,10 +169,11 @@ public sealed partial class ExportGrain : Grain, IExportGrain
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _running;
 
-    public ExportGrain(RepositoryCatalog catalog, ExportOutputs outputs, FloeOptions options, ILogger<ExportGrain> logger)
+    public ExportGrain(RepositoryCatalog catalog, ExportOutputs outputs, StacCatalog stac, FloeOptions options, ILogger<ExportGrain> logger)
     {
         _catalog = catalog;
         _outputs = outputs;
+        _stac = stac;
         _options = options;
         _logger = logger;
         // Read by the runtime before OnActivateAsync.
@@ -267,7 +271,7 @@ public sealed partial class ExportGrain : Grain, IExportGrain
         _running = new CancellationTokenSource();
         var self = GrainFactory.GetGrain<IExportGrain>(GetPrimaryKeyString());
         var start = _status.Clone();
-        var job = new Job(self, start, repository, options, claim, _outputs.Root, _logger);
+        var job = new Job(self, start, repository, options, claim, _outputs.Root, _stac, _logger);
         // The job runs outside the grain's turns, and outside this call's chain (its reports are new calls), so the
         // execution context does not flow; it talks to the grain only through its reference.
         var token = _running.Token;
@@ -465,6 +469,11 @@ public sealed partial class ExportGrain : Grain, IExportGrain
         try
         {
             var result = await new ParquetExporter(job.Repository, job.Options).RunAsync(progress, cancellationToken);
+            // The export's static STAC catalog, then the server's index: searches find the files once the job has succeeded.
+            var output = Path.GetRelativePath(job.Root, job.Options.OutputDirectory).Replace(Path.DirectorySeparatorChar, '/');
+            await ExportCatalog.WriteAsync(job.Options.OutputDirectory, job.Repository,
+                new ExportCatalogOptions { CollectionId = ExportCatalog.Sanitize(output.Replace('/', '-')) }, cancellationToken);
+            await job.Stac.RefreshAsync(cancellationToken);
             final = job.Start.Clone();
             final.State = ExportState.Succeeded;
             final.FilesDone = result.Files.Count;
@@ -519,7 +528,7 @@ public sealed partial class ExportGrain : Grain, IExportGrain
     private static partial Regex OptionName();
 
     /// <summary>An export's work, passed to the background job.</summary>
-    private sealed record Job(IExportGrain Self, ExportStatus Start, Repository Repository, ExportOptions Options, IDisposable Claim, string Root, ILogger Logger)
+    private sealed record Job(IExportGrain Self, ExportStatus Start, Repository Repository, ExportOptions Options, IDisposable Claim, string Root, StacCatalog Stac, ILogger Logger)
     {
         /// <summary>
         /// The message of a failure, for the caller: the exporter's messages name command-line options and the

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Floe.Api.V1;
 using Floe.Grains;
+using Floe.Server.Stac;
 using Floe.Ingest;
 using Floe.Ingest.Sources;
 using Google.Protobuf;
@@ -28,15 +29,17 @@ public sealed class IngestionGrain : Grain, IIngestionGrain
     private static readonly TimeSpan ReportEvery = TimeSpan.FromMilliseconds(250);
     private readonly RepositoryCatalog _catalog;
     private readonly SourcePolicy _sources;
+    private readonly StacCatalog _stac;
     private readonly IPersistentState<IngestionRecord> _record;
     private IngestionStatus _status = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _running;
 
-    public IngestionGrain(RepositoryCatalog catalog, SourcePolicy sources)
+    public IngestionGrain(RepositoryCatalog catalog, SourcePolicy sources, StacCatalog stac)
     {
         _catalog = catalog;
         _sources = sources;
+        _stac = stac;
         // Read by the runtime before OnActivateAsync.
         _record = GetPersistentState<IngestionRecord>("ingestion");
     }
@@ -96,7 +99,7 @@ public sealed class IngestionGrain : Grain, IIngestionGrain
         var token = _running.Token;
         using (ExecutionContext.SuppressFlow())
         {
-            _ = Task.Run(() => RunAsync(self, start, repository, sourceSet, options, token), CancellationToken.None);
+            _ = Task.Run(() => RunAsync(self, start, repository, sourceSet, options, _stac, token), CancellationToken.None);
         }
         return _status;
     }
@@ -206,7 +209,8 @@ public sealed class IngestionGrain : Grain, IIngestionGrain
         return (set, options);
     }
 
-    private static async Task RunAsync(IIngestionGrain self, IngestionStatus start, Store.Repository repository, SourceSet sourceSet, IngestOptions options, CancellationToken cancellationToken)
+    private static async Task RunAsync(IIngestionGrain self, IngestionStatus start, Store.Repository repository, SourceSet sourceSet, IngestOptions options,
+        StacCatalog stac, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -261,6 +265,8 @@ public sealed class IngestionGrain : Grain, IIngestionGrain
         }
 
         final.ElapsedMs = (long)clock.Elapsed.TotalMilliseconds;
+        // The job committed straight to the repository: the branch's datacube item changes with it.
+        stac.RequestRefresh();
         await self.ReportAsync(final, CancellationToken.None);
     }
 

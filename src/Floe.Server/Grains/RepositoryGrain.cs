@@ -1,11 +1,13 @@
 using Floe.Api.V1;
 using Floe.Grains;
+using Floe.Server.Stac;
 using Floe.Store;
 using Floe.Store.Format;
 
 namespace Floe.Server.Grains;
 
-public sealed class RepositoryGrain(RepositoryCatalog catalog) : Grain, IRepositoryGrain
+/// <summary>One repository: refs, commits and info. Every change of a branch asks the STAC index to refresh its datacube items.</summary>
+public sealed class RepositoryGrain(RepositoryCatalog catalog, StacCatalog stac) : Grain, IRepositoryGrain
 {
     private Repository? _repository;
 
@@ -50,6 +52,7 @@ public sealed class RepositoryGrain(RepositoryCatalog catalog) : Grain, IReposit
         else
         {
             await Repository.CreateBranchAsync(name, snapshot, cancellationToken);
+            stac.RequestRefresh();
         }
 
         return new RefInfo { Name = name, SnapshotId = snapshot.ToString() };
@@ -64,6 +67,7 @@ public sealed class RepositoryGrain(RepositoryCatalog catalog) : Grain, IReposit
         }
 
         await Repository.DeleteBranchAsync(name, cancellationToken);
+        stac.RequestRefresh();
     }
 
     public async Task<RefInfo> ResetBranchAsync(string name, string to, string expectedSnapshotId, CancellationToken cancellationToken)
@@ -86,6 +90,7 @@ public sealed class RepositoryGrain(RepositoryCatalog catalog) : Grain, IReposit
         try
         {
             await Repository.ResetBranchAsync(name, snapshot, expected, cancellationToken);
+            stac.RequestRefresh();
         }
         catch (FloeStoreException e) when (expected is not null && e is not BranchNotFoundException)
         {
@@ -116,6 +121,7 @@ public sealed class RepositoryGrain(RepositoryCatalog catalog) : Grain, IReposit
 
         var parent = session.BaseSnapshot.Id;
         var id = await session.CommitAsync(message, metadata, cancellationToken);
+        stac.RequestRefresh();
         var committed = await Repository.GetSnapshotAsync(id, cancellationToken);
         return new CommitResponse { SnapshotId = id.ToString(), ParentId = committed.ParentId?.ToString() ?? parent.ToString(), Branch = session.Branch };
     }
