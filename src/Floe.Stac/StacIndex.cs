@@ -10,12 +10,13 @@ public sealed class IndexedItem
 {
     internal IndexedItem(JsonObject document, string collection)
     {
-        Document = document;
+        // A private copy read back from text: nobody can change an indexed item, and every number reads as a double.
+        Document = JsonNode.Parse(document.ToJsonString())!.AsObject();
         Id = document["id"]!.GetValue<string>();
         Collection = collection;
-        Properties = document["properties"] as JsonObject ?? [];
+        Properties = Document["properties"] as JsonObject ?? [];
         (Start, End) = TimeRange(Properties);
-        Boxes = document["bbox"] is JsonArray { Count: 4 or 6 } bbox
+        Boxes = Document["bbox"] is JsonArray { Count: 4 or 6 } bbox
             ? bbox.Count == 4
                 ? GeoRect.Split(N(bbox[0]), N(bbox[1]), N(bbox[2]), N(bbox[3]))
                 : GeoRect.Split(N(bbox[0]), N(bbox[1]), N(bbox[3]), N(bbox[4]))

@@ -2,6 +2,7 @@
 // Input: file paths as arguments, or a JSON array of documents on stdin (ItemCollections are validated item by item).
 // Prints {"total": N, "invalid": [{"id", "type", "errors": [...]}]}; a document without stac_version counts as invalid.
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -11,6 +12,9 @@ const validate = require('stac-node-validator');
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const schemas = path.resolve(process.env.STAC_SCHEMAS ?? path.join(here, '../../../shared/stac-schemas'));
+if (!existsSync(path.join(schemas, 'stac-spec/1.0.0'))) {
+  throw new Error(`the STAC schemas are not at ${schemas} (../shared/stac-schemas beside the repository); set STAC_SCHEMAS to their folder`);
+}
 const map = [
   ['https://schemas.stacspec.org/v1.0.0/', path.join(schemas, 'stac-spec/1.0.0/')],
   ['https://geojson.org/schema/', path.join(here, 'node_modules/geojson-schema/')],
