@@ -160,6 +160,7 @@ internal static class ExportCommand
                     Console.WriteLine(JsonSerializer.Serialize(ProgressJson(p)));
                 }
             }), cancellationToken);
+            var written = await ExportCatalog.WriteAsync(options.OutputDirectory, repository, catalog, cancellationToken);
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
             {
                 ["event"] = "done",
@@ -173,14 +174,9 @@ internal static class ExportCommand
                 ["rows_per_s"] = Math.Round(result.RowsPerSecond),
                 ["elapsed_s"] = Math.Round(result.Elapsed.TotalSeconds, 3),
                 ["directory"] = Path.GetFullPath(options.OutputDirectory),
-            }));
-            var written = await ExportCatalog.WriteAsync(options.OutputDirectory, repository, catalog, cancellationToken);
-            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
-            {
-                ["event"] = "stac",
-                ["catalog"] = Path.Combine(written.Directory, ExportCatalog.CatalogFile),
-                ["collection"] = written.CollectionId,
-                ["items"] = written.Items,
+                ["stac_catalog"] = Path.Combine(written.Directory, ExportCatalog.CatalogFile),
+                ["stac_collection"] = written.CollectionId,
+                ["stac_items"] = written.Items,
             }));
             return;
         }
