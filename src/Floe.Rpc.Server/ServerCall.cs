@@ -195,7 +195,9 @@ internal sealed class ServerCall : IDisposable
             }
 
             await method.InvokeAsync(this);
-            return Context.Status;
+            // A handler may end normally after the client went away (writes to a reset stream can complete
+            // without an error): the call still ended by the client's cancellation, not with the handler's status.
+            return _http.RequestAborted.IsCancellationRequested && !_completed ? new Status(StatusCode.Cancelled, "The client cancelled the call.") : Context.Status;
         }
         catch (RpcException e)
         {

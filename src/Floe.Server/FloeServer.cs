@@ -96,7 +96,8 @@ public static class FloeServer
         var app = builder.Build();
         var grains = app.Services.GetRequiredService<IGrainFactory>();
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
-        app.MapRpcService(new RepositoryService(catalog, grains, loggers.CreateLogger<RepositoryService>(), options.Server.MaxSendMessageBytes, new ReadAhead(options.Server.ReadAheadBytes)).Bind());
+        app.MapRpcService(new RepositoryService(catalog, grains, loggers.CreateLogger<RepositoryService>(), options.Server.MaxSendMessageBytes, new ReadAhead(options.Server.ReadAheadBytes),
+            app.Services.GetRequiredService<StacCatalog>()).Bind());
         app.MapRpcService(new WriteService(catalog, grains, app.Services.GetRequiredService<SourcePolicy>(), loggers.CreateLogger<WriteService>()).Bind());
         app.MapRpcService(new IngestionService(catalog, grains, loggers.CreateLogger<IngestionService>()).Bind());
         app.MapRpcService(new ExportService(catalog, grains, loggers.CreateLogger<ExportService>()).Bind());

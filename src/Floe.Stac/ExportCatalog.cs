@@ -76,17 +76,36 @@ public static class ExportCatalog
     public static string DefaultCollectionId(string repository, string directory)
     {
         var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
-        return Sanitize(string.IsNullOrEmpty(repository) ? name : $"{repository}-{name}");
+        return Sanitize(string.IsNullOrEmpty(repository) ? name : $"{repository}-{name}").Replace(':', '-');
     }
 
-    /// <summary>Replaces every character but letters, digits, '.', '_' and '-' by '-'.</summary>
+    /// <summary>
+    /// The collection id of a server export at REPOSITORY/OUTPUT under the export root: "REPOSITORY:OUTPUT" with '/'
+    /// as ':'. Neither repository names nor outputs hold ':', so two exports never share an id; an output with
+    /// characters outside an id's gets them replaced and a hash of the path appended, for the same reason.
+    /// </summary>
+    public static string ServerCollectionId(string repositoryAndOutput)
+    {
+        ArgumentNullException.ThrowIfNull(repositoryAndOutput);
+        var id = repositoryAndOutput.Replace('/', ':');
+        if (Sanitize(id) == id && id.Length <= 200)
+        {
+            return id;
+        }
+
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(repositoryAndOutput)))[..8];
+        var safe = Sanitize(id);
+        return (safe.Length > 180 ? safe[..180] : safe) + "-" + hash;
+    }
+
+    /// <summary>Replaces every character but letters, digits, '.', '_', '-' and ':' by '-'.</summary>
     public static string Sanitize(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var builder = new StringBuilder(text.Length);
         foreach (var c in text)
         {
-            builder.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-');
+            builder.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ':' ? c : '-');
         }
 
         return builder.ToString().Trim('-');
@@ -97,7 +116,7 @@ public static class ExportCatalog
         ArgumentNullException.ThrowIfNull(id);
         if (id.Length == 0 || id.Length > 200 || Sanitize(id) != id)
         {
-            throw new StacRequestException(parameter, $"\"{id}\" is not a collection id: 1-200 characters of letters, digits, '.', '_' and '-'");
+            throw new StacRequestException(parameter, $"\"{id}\" is not a collection id: 1-200 characters of letters, digits, '.', '_', '-' and ':'");
         }
     }
 

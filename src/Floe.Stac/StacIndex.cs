@@ -168,17 +168,22 @@ public sealed class StacIndex
         _collections.ContainsKey(collection) && _byId.TryGetValue(id, out var list) ? list.Select(i => _items[i]).FirstOrDefault(i => i.Collection == collection) : null;
 
     /// <summary>Property name → JSON Schema of the collection's items' properties (or of every collection's, for null).</summary>
-    public JsonObject Queryables(string? collection)
-    {
-        if (collection is not null)
-        {
-            return _collections.TryGetValue(collection, out var entry) ? entry.Queryables.DeepClone().AsObject() : [];
-        }
+    public JsonObject Queryables(string? collection) =>
+        collection is null ? Queryables(_collections.Keys) : _collections.ContainsKey(collection) ? Queryables([collection]) : [];
 
+    /// <summary>The union of the queryables of <paramref name="collections"/>; without any, the ones every item has (id, collection, datetime).</summary>
+    public JsonObject Queryables(IEnumerable<string> collections)
+    {
+        ArgumentNullException.ThrowIfNull(collections);
         var all = new JsonObject();
-        foreach (var (_, (_, _, queryables)) in _collections)
+        foreach (var id in collections)
         {
-            foreach (var (name, schema) in queryables)
+            if (!_collections.TryGetValue(id, out var entry))
+            {
+                continue;
+            }
+
+            foreach (var (name, schema) in entry.Queryables)
             {
                 if (!all.ContainsKey(name))
                 {
@@ -189,8 +194,8 @@ public sealed class StacIndex
 
         if (all.Count == 0)
         {
-            all["id"] = new JsonObject { ["type"] = "string" };
-            all["collection"] = new JsonObject { ["type"] = "string" };
+            all["id"] = new JsonObject { ["title"] = "Item id", ["type"] = "string" };
+            all["collection"] = new JsonObject { ["title"] = "Collection id", ["type"] = "string" };
             all["datetime"] = new JsonObject { ["type"] = "string", ["format"] = "date-time" };
         }
 
@@ -204,15 +209,8 @@ public sealed class StacIndex
         var collections = request.Collections?.ToHashSet(StringComparer.Ordinal);
         if (request.Filter is { } filter)
         {
-            var known = collections is null ? Queryables(null) : collections.Aggregate(new JsonObject(), (all, c) =>
-            {
-                foreach (var (name, schema) in Queryables(c))
-                {
-                    all[name] = schema!.DeepClone();
-                }
-
-                return all;
-            });
+            // Only the queryables of the collections searched that the caller may see: a filter learns nothing of the others.
+            var known = Queryables((collections ?? (IEnumerable<string>)_collections.Keys).Where(c => visible is null || visible(c)));
             var unknown = filter.Properties.Where(p => !known.ContainsKey(p)).Order(StringComparer.Ordinal).ToList();
             if (unknown.Count > 0)
             {

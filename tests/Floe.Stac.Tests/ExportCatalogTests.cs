@@ -17,7 +17,12 @@ public sealed class ExportCatalogTests(StacFixtures fixtures) : IClassFixture<St
         // A regional box with zero rows dropped: each file holds its own subset of points, so its bbox and coarse cells are its own.
         await new ParquetExporter(fixtures.Repository, new ExportOptions
         {
-            Arrays = ["/tp"], OutputDirectory = output, Resolution = 3, DropZero = true, Box = GeoBox.Parse("-40,-60,60,60"), RepositoryName = "era5",
+            Arrays = ["/tp"],
+            OutputDirectory = output,
+            Resolution = 3,
+            DropZero = true,
+            Box = GeoBox.Parse("-40,-60,60,60"),
+            RepositoryName = "era5",
         }).RunAsync();
 
         var result = await ExportCatalog.WriteAsync(output, fixtures.Repository);
@@ -88,7 +93,11 @@ public sealed class ExportCatalogTests(StacFixtures fixtures) : IClassFixture<St
         var output = fixtures.NewDirectory("antimeridian");
         await new ParquetExporter(fixtures.Repository, new ExportOptions
         {
-            Arrays = ["/tp"], OutputDirectory = output, Box = GeoBox.Parse("150,-20,-150,20"), End = Day1.AddDays(1), RepositoryName = "era5",
+            Arrays = ["/tp"],
+            OutputDirectory = output,
+            Box = GeoBox.Parse("150,-20,-150,20"),
+            End = Day1.AddDays(1),
+            RepositoryName = "era5",
         }).RunAsync();
 
         await ExportCatalog.WriteAsync(output, fixtures.Repository, new ExportCatalogOptions { CollectionId = "pacific", License = "CC-BY-4.0" });

@@ -6,11 +6,11 @@ using System.Text.RegularExpressions;
 using Floe.Api.V1;
 using Floe.Core;
 using Floe.Export;
-using Floe.Server.Stac;
-using Floe.Stac;
 using Floe.Grains;
 using Floe.Parquet;
 using Floe.Rpc;
+using Floe.Server.Stac;
+using Floe.Stac;
 using Floe.Store;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -472,7 +472,7 @@ public sealed partial class ExportGrain : Grain, IExportGrain
             // The export's static STAC catalog, then the server's index: searches find the files once the job has succeeded.
             var output = Path.GetRelativePath(job.Root, job.Options.OutputDirectory).Replace(Path.DirectorySeparatorChar, '/');
             await ExportCatalog.WriteAsync(job.Options.OutputDirectory, job.Repository,
-                new ExportCatalogOptions { CollectionId = ExportCatalog.Sanitize(output.Replace('/', '-')) }, cancellationToken);
+                new ExportCatalogOptions { CollectionId = ExportCatalog.ServerCollectionId(output) }, cancellationToken);
             await job.Stac.RefreshAsync(cancellationToken);
             final = job.Start.Clone();
             final.State = ExportState.Succeeded;

@@ -4,9 +4,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Floe.Api.V1;
 using Floe.Grains;
-using Floe.Server.Stac;
 using Floe.Ingest;
 using Floe.Ingest.Sources;
+using Floe.Server.Stac;
 using Google.Protobuf;
 
 namespace Floe.Server.Grains;

@@ -3,6 +3,7 @@ using Floe.Api.V1;
 using Floe.Grains;
 using Floe.Rpc.Server;
 using Floe.Server.Grains;
+using Floe.Server.Stac;
 using Floe.Store;
 using Floe.Store.Format;
 using Google.Protobuf;
@@ -12,7 +13,8 @@ using StoreNodeKind = Floe.Store.NodeKind;
 namespace Floe.Server.Services;
 
 /// <summary>floe.v1.RepositoryService (docs/api.md).</summary>
-public sealed class RepositoryService(RepositoryCatalog catalog, IGrainFactory grains, ILogger<RepositoryService> logger, int maxSendMessageBytes, ReadAhead readAhead)
+public sealed class RepositoryService(RepositoryCatalog catalog, IGrainFactory grains, ILogger<RepositoryService> logger, int maxSendMessageBytes, ReadAhead readAhead,
+    StacCatalog stac)
     : ServiceBase(catalog, grains, logger)
 {
     public const int MaxChunksPerCall = 100_000;
@@ -46,6 +48,7 @@ public sealed class RepositoryService(RepositoryCatalog catalog, IGrainFactory g
         }
 
         await Catalog.CreateAsync(request.Repository, (int)request.RefsPerShard, context.CancellationToken);
+        stac.RequestRefresh();
         return await RepositoryGrain(request.Repository).GetInfoAsync(context.CancellationToken);
     }
 
@@ -82,6 +85,7 @@ public sealed class RepositoryService(RepositoryCatalog catalog, IGrainFactory g
         }
 
         var deleted = await Catalog.DeleteAsync(request.Repository, context.CancellationToken);
+        stac.RequestRefresh();
         try
         {
             await RepositoryGrain(request.Repository).ForgetAsync(context.CancellationToken);

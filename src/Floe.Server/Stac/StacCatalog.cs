@@ -27,9 +27,6 @@ public sealed class StacCatalog(RepositoryCatalog repositories, string exportRoo
 
     public string ExportRoot { get; } = Path.GetFullPath(exportRoot);
 
-    /// <summary>When the index was last rebuilt (UTC); null before the first refresh.</summary>
-    public DateTimeOffset? RefreshedAt { get; private set; }
-
     /// <summary>Asks for a refresh soon (after a commit or an export); requests while one runs fold into one more.</summary>
     public void RequestRefresh()
     {
@@ -66,7 +63,6 @@ public sealed class StacCatalog(RepositoryCatalog repositories, string exportRoo
             }
 
             Volatile.Write(ref _index, index);
-            RefreshedAt = DateTimeOffset.UtcNow;
         }
         finally
         {
@@ -200,7 +196,9 @@ public sealed class StacCatalog(RepositoryCatalog repositories, string exportRoo
                     var relative = Path.GetRelativePath(ExportRoot, href);
                     if (!relative.StartsWith("..", StringComparison.Ordinal))
                     {
-                        asset["href"] = ExportsPath + string.Join('/', relative.Split(Path.DirectorySeparatorChar).Select(Uri.EscapeDataString));
+                        // '=' may stay in a path segment, so Hive partitions (date=...) stay readable to tools that parse them.
+                        asset["href"] = ExportsPath + string.Join('/', relative.Split(Path.DirectorySeparatorChar)
+                            .Select(part => Uri.EscapeDataString(part).Replace("%3D", "=", StringComparison.Ordinal)));
                     }
                 }
             }

@@ -88,7 +88,8 @@ public sealed class StacHttp(StacCatalog catalog, AccessPolicy access, FloeOptio
     /// <summary>Who is asking: an unknown token is refused; without a token, only anonymous reads (when configured) are visible.</summary>
     private Caller Caller(HttpContext context) => access.Authenticate(context.Request.Headers.Authorization.ToString());
 
-    private Func<string, bool> Visible(HttpContext context)
+    /// <summary>Which collections of <paramref name="index"/> the caller may read; one index per request, so a refresh in between changes nothing.</summary>
+    private Func<string, bool> Visible(HttpContext context, StacIndex index)
     {
         var caller = Caller(context);
         if (caller.IsAnonymous && options.Auth.AnonymousRead.Count == 0)
@@ -96,8 +97,7 @@ public sealed class StacHttp(StacCatalog catalog, AccessPolicy access, FloeOptio
             throw new RpcException(new Status(StatusCode.Unauthenticated, "a bearer token is required (Authorization: Bearer TOKEN): no repository allows anonymous reads"));
         }
 
-        var index = catalog.Index;
-        return id => index.FindCollection(id)?.Repository is not { } repository || caller.May(Permission.Read, repository);
+        return id => index.FindCollection(id) is { } found && (found.Repository is not { } repository || caller.May(Permission.Read, repository));
     }
 
     private string Root(HttpContext context) =>
@@ -115,14 +115,13 @@ public sealed class StacHttp(StacCatalog catalog, AccessPolicy access, FloeOptio
             StacJson.Link("conformance", b + "/conformance", StacJson.JsonMediaType),
             StacJson.Link("data", b + "/collections", StacJson.JsonMediaType),
             StacJson.Link("search", b + "/search", StacJson.GeoJsonMediaType),
-            StacJson.Link(QueryablesRel, b + "/queryables", "application/schema+json"),
-            StacJson.Link("service-doc", Root(context) + "/docs/stac.md", "text/markdown", "docs/stac.md in the Floe repository"));
+            StacJson.Link(QueryablesRel, b + "/queryables", "application/schema+json"));
         var post = StacJson.Link("search", b + "/search", StacJson.GeoJsonMediaType);
         post["method"] = "POST";
         links.Add(post);
-        foreach (var collection in VisibleCollections(context))
+        foreach (var collection in VisibleCollections(context, catalog.Index))
         {
-            links.Add(StacJson.Link("child", $"{b}/collections/{Uri.EscapeDataString(collection.Id)}", StacJson.JsonMediaType, collection.Collection["title"]?.GetValue<string>()));
+            links.Add(StacJson.Link("child", $"{b}/collections/{Segment(collection.Id)}", StacJson.JsonMediaType, collection.Collection["title"]?.GetValue<string>()));
         }
 
         await Json(context, 200, new JsonObject
@@ -137,16 +136,16 @@ public sealed class StacHttp(StacCatalog catalog, AccessPolicy access, FloeOptio
         });
     }
 
-    private IEnumerable<StacCollection> VisibleCollections(HttpContext context)
+    private IEnumerable<StacCollection> VisibleCollections(HttpContext context, StacIndex index)
     {
-        var visible = Visible(context);
-        return catalog.Index.Collections.Where(c => visible(c.Id)).OrderBy(c => c.Id, StringComparer.Ordinal);
+        var visible = Visible(context, index);
+        return index.Collections.Where(c => visible(c.Id)).OrderBy(c => c.Id, StringComparer.Ordinal);
     }
 
     private async Task Collections(HttpContext context)
     {
         var b = Base(context);
-        var collections = new JsonArray(VisibleCollections(context).Select(c => (JsonNode)CollectionDocument(context, c)).ToArray());
+        var collections = new JsonArray(VisibleCollections(context, catalog.Index).Select(c => (JsonNode)CollectionDocument(context, c)).ToArray());
         await Json(context, 200, new JsonObject
         {
             ["collections"] = collections,
@@ -154,19 +153,18 @@ public sealed class StacHttp(StacCatalog catalog, AccessPolicy access, FloeOptio
         });
     }
 
-    private StacCollection FindCollection(HttpContext context)
+    private StacCollection FindCollection(HttpContext context, StacIndex index)
     {
         var id = context.GetRouteValue("collection") as string ?? "";
-        var visible = Visible(context);
-        return catalog.Index.FindCollection(id) is { } found && visible(id) ? found : throw new StacRequestException("collection", $"no collection '{id}'", 404);
+        return Visible(context, index)(id) ? index.FindCollection(id)! : throw new StacRequestException("collection", $"no collection '{id}'", 404);
     }
 
-    private async Task Collection(HttpContext context) => await Json(context, 200, CollectionDocument(context, FindCollection(context)));
+    private async Task Collection(HttpContext context) => await Json(context, 200, CollectionDocument(context, FindCollection(context, catalog.Index)));
 
     private JsonObject CollectionDocument(HttpContext context, StacCollection collection)
     {
         var b = Base(context);
-        var self = $"{b}/collections/{Uri.EscapeDataString(collection.Id)}";
+        var self = $"{b}/collections/{Segment(collection.Id)}";
         var document = collection.Collection.DeepClone().AsObject();
         document["links"] = new JsonArray(
             StacJson.Link("self", self, StacJson.JsonMediaType),
@@ -180,10 +178,10 @@ public sealed class StacHttp(StacCatalog catalog, AccessPolicy access, FloeOptio
     private JsonObject ItemDocument(HttpContext context, IndexedItem item)
     {
         var b = Base(context);
-        var collection = $"{b}/collections/{Uri.EscapeDataString(item.Collection)}";
+        var collection = $"{b}/collections/{Segment(item.Collection)}";
         var document = item.Document.DeepClone().AsObject();
         document["links"] = new JsonArray(
-            StacJson.Link("self", $"{collection}/items/{Uri.EscapeDataString(item.Id)}", StacJson.GeoJsonMediaType),
+            StacJson.Link("self", $"{collection}/items/{Segment(item.Id)}", StacJson.GeoJsonMediaType),
             StacJson.Link("root", b, StacJson.JsonMediaType),
             StacJson.Link("parent", collection, StacJson.JsonMediaType),
             StacJson.Link("collection", collection, StacJson.JsonMediaType));
@@ -201,9 +199,10 @@ public sealed class StacHttp(StacCatalog catalog, AccessPolicy access, FloeOptio
 
     private async Task Item(HttpContext context)
     {
-        var collection = FindCollection(context);
+        var index = catalog.Index;
+        var collection = FindCollection(context, index);
         var id = context.GetRouteValue("item") as string ?? "";
-        var item = catalog.Index.FindItem(collection.Id, id) ?? throw new StacRequestException("item", $"collection '{collection.Id}' has no item '{id}'", 404);
+        var item = index.FindItem(collection.Id, id) ?? throw new StacRequestException("item", $"collection '{collection.Id}' has no item '{id}'", 404);
         await Json(context, 200, ItemDocument(context, item), StacJson.GeoJsonMediaType);
     }
 
@@ -211,11 +210,12 @@ public sealed class StacHttp(StacCatalog catalog, AccessPolicy access, FloeOptio
     {
         var id = context.GetRouteValue("collection") as string;
         var b = Base(context);
-        var properties = id is null ? QueryablesOfVisible(context) : catalog.Index.Queryables(FindCollection(context).Id);
+        var index = catalog.Index;
+        var properties = id is null ? index.Queryables(VisibleCollections(context, index).Select(c => c.Id)) : index.Queryables(FindCollection(context, index).Id);
         await Json(context, 200, new JsonObject
         {
             ["$schema"] = "https://json-schema.org/draft/2019-09/schema",
-            ["$id"] = id is null ? b + "/queryables" : $"{b}/collections/{Uri.EscapeDataString(id)}/queryables",
+            ["$id"] = id is null ? b + "/queryables" : $"{b}/collections/{Segment(id)}/queryables",
             ["type"] = "object",
             ["title"] = id is null ? "Queryables of every collection" : $"Queryables of {id}",
             ["properties"] = properties,
@@ -224,29 +224,13 @@ public sealed class StacHttp(StacCatalog catalog, AccessPolicy access, FloeOptio
         }, "application/schema+json");
     }
 
-    private JsonObject QueryablesOfVisible(HttpContext context)
-    {
-        var all = new JsonObject();
-        foreach (var collection in VisibleCollections(context))
-        {
-            foreach (var (name, schema) in catalog.Index.Queryables(collection.Id))
-            {
-                if (!all.ContainsKey(name))
-                {
-                    all[name] = schema!.DeepClone();
-                }
-            }
-        }
-
-        return all.Count > 0 ? all : catalog.Index.Queryables(null);
-    }
-
     private async Task Items(HttpContext context)
     {
-        var collection = FindCollection(context);
+        var index = catalog.Index;
+        var collection = FindCollection(context, index);
         var request = SearchRequest.FromQuery(Query(context), allowCollections: false);
         request = request.WithCollections([collection.Id]);
-        await SearchAsync(context, request, $"{Base(context)}/collections/{Uri.EscapeDataString(collection.Id)}/items");
+        await SearchAsync(context, index, request, $"{Base(context)}/collections/{Segment(collection.Id)}/items");
     }
 
     private async Task Search(HttpContext context)
@@ -271,16 +255,15 @@ public sealed class StacHttp(StacCatalog catalog, AccessPolicy access, FloeOptio
             request = SearchRequest.FromQuery(Query(context));
         }
 
-        await SearchAsync(context, request, $"{Base(context)}/search");
+        await SearchAsync(context, catalog.Index, request, $"{Base(context)}/search");
     }
 
-    private async Task SearchAsync(HttpContext context, SearchRequest request, string self)
+    private async Task SearchAsync(HttpContext context, StacIndex index, SearchRequest request, string self)
     {
-        var visible = Visible(context);
-        var index = catalog.Index;
+        var visible = Visible(context, index);
         if (request.Collections is { } names)
         {
-            var unknown = names.Where(n => index.FindCollection(n) is null || !visible(n)).ToList();
+            var unknown = names.Where(n => !visible(n)).ToList();
             if (unknown.Count > 0)
             {
                 throw new StacRequestException("collections", $"no collection {string.Join(", ", unknown.Select(u => $"'{u}'"))}");
@@ -314,6 +297,9 @@ public sealed class StacHttp(StacCatalog catalog, AccessPolicy access, FloeOptio
             ["numberReturned"] = page.Items.Count,
         }, StacJson.GeoJsonMediaType);
     }
+
+    // Ids hold ':' (REPOSITORY:OUTPUT), which a path segment may carry as it is.
+    private static string Segment(string id) => Uri.EscapeDataString(id).Replace("%3A", ":", StringComparison.Ordinal);
 
     private static IEnumerable<KeyValuePair<string, string?>> Query(HttpContext context) =>
         context.Request.Query.SelectMany(p => p.Value.Select(v => KeyValuePair.Create(p.Key, v)));
