@@ -107,7 +107,6 @@ public sealed class StacHttp(StacCatalog catalog, AccessPolicy access, FloeOptio
 
     private async Task Landing(HttpContext context)
     {
-        Caller(context);
         var b = Base(context);
         var links = new JsonArray(
             StacJson.Link("self", b, StacJson.JsonMediaType),
