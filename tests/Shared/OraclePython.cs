@@ -13,7 +13,7 @@ internal static class OraclePython
     public const string Python = "/usr/bin/python3";
 
     public const string InstallHint =
-        "The oracles need Debian's python3 with h5py, netCDF4, xarray and zarr: apt-get install -y python3-h5py python3-netcdf4 python3-numcodecs python3-numpy python3-xarray python3-zarr python3-fsspec python3-aiohttp hdf5-tools netcdf-bin";
+        "The oracles need Debian's python3 with h5py, netCDF4, xarray and zarr: apt-get install -y python3-h5py python3-netcdf4 python3-numcodecs python3-numpy python3-xarray python3-zarr python3-fsspec python3-aiohttp python3-azure-storage hdf5-tools netcdf-bin";
 
     /// <summary>Runs <paramref name="script"/> with <paramref name="arguments"/> (sys.argv[1:]) and returns its stdout.</summary>
     public static string Run(string script, params string[] arguments) => Run(script, TimeSpan.FromMinutes(5), arguments);
