@@ -486,47 +486,78 @@ public sealed class Session : NodeReader
             var etag = await Repository.Store.PutIfMatchAsync(branchKey, RefObject.Encode(snapshot.Id), _baseEtag, cancellationToken);
             if (etag is not null)
             {
-                lock (_lock)
-                {
-                    BaseSnapshot = snapshot;
-                    _baseEtag = etag;
-                    _nodes.Clear();
-                    _created.Clear();
-                    _deleted.Clear();
-                    _updated.Clear();
-                    _arrays.Clear();
-                    _mergedFrom.Clear();
-                }
-
+                Committed(snapshot, etag);
                 return snapshot.Id;
             }
 
-            if (attempt >= Repository.Options.MaxCommitAttempts)
+            // A store may retry a write whose answer was lost and then see its own write as a conflict (or find
+            // another commit already on top of it): the snapshot id, new and unique, in the branch's history
+            // since the base says the commit landed.
+            var last = attempt >= Repository.Options.MaxCommitAttempts;
+            if (await RebaseAsync(snapshot.Id, findConflicts: !last, cancellationToken) is { } landedOn)
+            {
+                Committed(landedOn.Tip, landedOn.Etag);
+                return snapshot.Id;
+            }
+
+            if (last)
             {
                 throw new BranchContentionException(Branch, attempt);
             }
-
-            await RebaseAsync(cancellationToken);
             // Spread retries out so that writers who keep colliding do not stay in lockstep.
             await Task.Delay(Random.Shared.Next(0, Math.Min(50, attempt * 2)), cancellationToken);
         }
     }
 
-    private async Task RebaseAsync(CancellationToken cancellationToken)
+    private void Committed(Snapshot newBase, string etag)
+    {
+        lock (_lock)
+        {
+            BaseSnapshot = newBase;
+            _baseEtag = etag;
+            _nodes.Clear();
+            _created.Clear();
+            _deleted.Clear();
+            _updated.Clear();
+            _arrays.Clear();
+            _mergedFrom.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Moves the session's base to the branch tip when the commits since the base do not conflict with its changes.
+    /// Returns the tip instead, changing nothing, when <paramref name="ours"/> is among those commits: this
+    /// session's commit landed. With <paramref name="findConflicts"/> false it only looks for that.
+    /// </summary>
+    private async Task<(Snapshot Tip, string Etag)?> RebaseAsync(ObjectId ours, bool findConflicts, CancellationToken cancellationToken)
     {
         var (tipId, tipEtag) = await Repository.ReadBranchAsync(Branch, cancellationToken);
         var logs = new List<TransactionLog>();
         var cursor = tipId;
         while (cursor != BaseSnapshot.Id)
         {
+            if (cursor == ours)
+            {
+                return (await Repository.GetSnapshotAsync(tipId, cancellationToken), tipEtag);
+            }
+
             var snapshot = await Repository.GetSnapshotAsync(cursor, cancellationToken);
             if (snapshot.ParentId is not { } parent)
             {
                 throw new ConflictException(Branch, [new Conflict(NodePath.Root, $"the branch was reset to a history without this session's base snapshot {BaseSnapshot.Id}")]);
             }
 
-            logs.Add(await Repository.GetTransactionLogAsync(cursor, cancellationToken));
+            if (findConflicts)
+            {
+                logs.Add(await Repository.GetTransactionLogAsync(cursor, cancellationToken));
+            }
+
             cursor = parent;
+        }
+
+        if (!findConflicts)
+        {
+            return null;
         }
 
         var conflicts = FindConflicts(logs);
@@ -541,6 +572,8 @@ public sealed class Session : NodeReader
             BaseSnapshot = tip;
             _baseEtag = tipEtag;
         }
+
+        return null;
     }
 
     private List<Conflict> FindConflicts(List<TransactionLog> theirs)
