@@ -13,7 +13,7 @@ internal static class Commands
 {
     internal static readonly Option<string> RepoOption = new("--repo", "-r")
     {
-        Description = "Repository directory (the embedded filesystem store)",
+        Description = "The repository: a directory (the embedded filesystem store) or an Azure Blob container az://CONTAINER/PREFIX (account from $AZURE_STORAGE_CONNECTION_STRING)",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLOE_REPO") ?? ".floe/repo",
     };
 
@@ -55,7 +55,7 @@ internal static class Commands
         command.SetAction((parse, ct) => Run(async () =>
         {
             var repo = parse.GetValue(RepoOption)!;
-            var repository = await Repository.CreateAsync(new FileSystemObjectStore(repo), new RepositoryOptions { RefsPerShard = parse.GetValue(refsPerShard) }, ct);
+            var repository = await Repository.CreateAsync(CliStorage.OpenStore(repo), new RepositoryOptions { RefsPerShard = parse.GetValue(refsPerShard) }, ct);
             Console.WriteLine($"created repository in {repository.Store.Description}");
         }));
         return command;
@@ -408,7 +408,7 @@ internal static class Commands
     }
 
     private static async Task<Repository> OpenAsync(ParseResult parse, CancellationToken cancellationToken) =>
-        await Repository.OpenAsync(new FileSystemObjectStore(parse.GetValue(RepoOption)!), cancellationToken: cancellationToken);
+        await Repository.OpenAsync(CliStorage.OpenStore(parse.GetValue(RepoOption)!), CliStorage.Options(), cancellationToken);
 
     internal static async Task<int> Run(Func<Task> action)
     {

@@ -5,6 +5,7 @@ using Floe.Export;
 using Floe.Parquet;
 using Floe.Stac;
 using Floe.Storage;
+using Floe.Storage.Azure;
 using Floe.Store;
 using Spectre.Console;
 using H3Index = Floe.H3.H3;
@@ -68,9 +69,9 @@ internal static class ExportCommand
                 Millimetres = !parse.GetValue(noMm),
                 MemoryBytes = RechunkCommand.ParseBytes(parse.GetValue(memory)!, "--memory"),
                 Overwrite = parse.GetValue(overwrite),
-                RepositoryName = Path.GetFileName(Path.GetFullPath(repo).TrimEnd(Path.DirectorySeparatorChar)),
+                RepositoryName = CliStorage.NameOf(ObjectStoreLocation.IsAzure(repo) ? repo : Path.GetFullPath(repo)),
             };
-            var repository = await Repository.OpenAsync(new FileSystemObjectStore(repo), cancellationToken: ct);
+            var repository = await Repository.OpenAsync(CliStorage.OpenStore(repo), CliStorage.Options(), ct);
             var catalog = new ExportCatalogOptions { CollectionId = parse.GetValue(collection), License = parse.GetValue(license) };
             if (catalog.CollectionId is { } id)
             {

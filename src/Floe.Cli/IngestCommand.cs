@@ -78,8 +78,10 @@ internal static class IngestCommand
                 Shard = parse.GetValue(shard) is { } part ? IngestShard.Parse(part) : null,
                 Job = parse.GetValue(job),
             };
-            var store = new FileSystemObjectStore(parse.GetValue(Commands.RepoOption)!);
-            var repository = mode == IngestMode.Create && !merging ? await Repository.OpenOrCreateAsync(store, cancellationToken: ct) : await Repository.OpenAsync(store, cancellationToken: ct);
+            var store = CliStorage.OpenStore(parse.GetValue(Commands.RepoOption)!);
+            var repository = mode == IngestMode.Create && !merging
+                ? await Repository.OpenOrCreateAsync(store, CliStorage.Options(), ct)
+                : await Repository.OpenAsync(store, CliStorage.Options(), ct);
             if (merging)
             {
                 await MergeAsync(repository, options, options.Job ?? Ingestor.JobName(sources!, options), parse.GetValue(json), ct);

@@ -57,12 +57,12 @@ internal static class RechunkCommand
             }
 
             // The repository's caches count against the budget: keep them a small part of it.
-            var store = new FileSystemObjectStore(parse.GetValue(Commands.RepoOption)!);
-            var repository = await Repository.OpenAsync(store, new RepositoryOptions
+            var store = CliStorage.OpenStore(parse.GetValue(Commands.RepoOption)!);
+            var repository = await Repository.OpenAsync(store, CliStorage.Options(new RepositoryOptions
             {
                 ShardCacheBytes = Math.Clamp(budgetBytes / 8, 4L << 20, 256L << 20),
                 SnapshotCacheBytes = Math.Clamp(budgetBytes / 32, 2L << 20, 64L << 20),
-            }, ct);
+            }), ct);
             await RunAsync(repository, options, parse.GetValue(json), ct);
         }));
         return command;

@@ -115,7 +115,7 @@ internal static class StacCommand
         };
         write.SetAction((parse, ct) => Commands.Run(async () =>
         {
-            var repository = await Repository.OpenAsync(new FileSystemObjectStore(parse.GetValue(Commands.RepoOption)!), cancellationToken: ct);
+            var repository = await Repository.OpenAsync(CliStorage.OpenStore(parse.GetValue(Commands.RepoOption)!), CliStorage.Options(), ct);
             var result = await ExportCatalog.WriteAsync(parse.GetValue(directory)!, repository,
                 new ExportCatalogOptions { CollectionId = parse.GetValue(collection), License = parse.GetValue(license) }, ct);
             Console.WriteLine(Describe(result));

@@ -7,6 +7,7 @@ using Floe.Server.Grains;
 using Floe.Server.Services;
 using Floe.Server.Stac;
 using Floe.Storage;
+using Floe.Storage.Azure;
 using Floe.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -59,24 +60,31 @@ public static class FloeServer
 
         ConfigureKestrel(builder, options.Server);
 
-        var store = new FileSystemObjectStore(Path.GetFullPath(options.Store));
-        var catalog = new RepositoryCatalog(store, new RepositoryOptions
+        // A directory, or an Azure Blob container (az://CONTAINER/PREFIX) with Floe:StoreConnectionString or
+        // $AZURE_STORAGE_CONNECTION_STRING; several servers may share one container.
+        builder.Services.AddSingleton(sp => ObjectStoreLocation.Open(options.Store, options.StoreConnectionString, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Floe.Storage.Azure")));
+        builder.Services.AddSingleton(sp => new AzureBlobSource(
+            options.Sources.Credentials.Select(c => new SourceCredential(c.Prefix, c.ConnectionString)),
+            Environment.GetEnvironmentVariable(ObjectStoreLocation.ConnectionStringVariable),
+            logger: sp.GetRequiredService<ILoggerFactory>().CreateLogger("Floe.Storage.Azure")));
+        builder.Services.AddSingleton(sp => new RepositoryCatalog(sp.GetRequiredService<IObjectStore>(), new RepositoryOptions
         {
             // The grains cache snapshots and shards for reads; the repositories' own caches serve commits only.
             SnapshotCacheBytes = 16L << 20,
             ShardCacheBytes = 64L << 20,
-        });
+            Sources = sp.GetRequiredService<AzureBlobSource>().WithDefaults(),
+        }));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(access);
-        builder.Services.AddSingleton<IObjectStore>(store);
-        builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(new SourcePolicy(options.Sources.Allowed));
-        var exports = new ExportOutputs(string.IsNullOrEmpty(options.Server.ExportRoot) ? ExportOutputs.DefaultRoot(options.Store) : options.Server.ExportRoot);
+        var exports = new ExportOutputs(string.IsNullOrEmpty(options.Server.ExportRoot)
+            ? ObjectStoreLocation.IsAzure(options.Store) ? Path.GetFullPath("floe-exports") : ExportOutputs.DefaultRoot(options.Store)
+            : options.Server.ExportRoot);
         builder.Services.AddSingleton(exports);
-        builder.Services.AddSingleton(sp => new StacCatalog(catalog, exports.Root, () => PublicGrpcUrl(sp, options.Server), sp.GetRequiredService<ILogger<StacCatalog>>()));
+        builder.Services.AddSingleton(sp => new StacCatalog(sp.GetRequiredService<RepositoryCatalog>(), exports.Root, () => PublicGrpcUrl(sp, options.Server), sp.GetRequiredService<ILogger<StacCatalog>>()));
         builder.Services.AddSingleton<StacHttp>();
         builder.Services.AddHostedService<StacRefresher>();
-        builder.Services.AddObjectStoreGrainStorage(GrainServiceCollectionExtensions.DefaultStorageName, _ => store);
+        builder.Services.AddObjectStoreGrainStorage(GrainServiceCollectionExtensions.DefaultStorageName, sp => sp.GetRequiredService<IObjectStore>());
         AddGrains(builder.Services, options.Server);
         builder.Services.AddRpcServer(o =>
         {
@@ -94,6 +102,8 @@ public static class FloeServer
         });
 
         var app = builder.Build();
+        var store = app.Services.GetRequiredService<IObjectStore>();
+        var catalog = app.Services.GetRequiredService<RepositoryCatalog>();
         var grains = app.Services.GetRequiredService<IGrainFactory>();
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         app.MapRpcService(new RepositoryService(catalog, grains, loggers.CreateLogger<RepositoryService>(), options.Server.MaxSendMessageBytes, new ReadAhead(options.Server.ReadAheadBytes),
@@ -107,14 +117,21 @@ public static class FloeServer
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", async (CancellationToken cancellationToken) =>
         {
+            // Not ready while the store does not answer within the probe's patience (a remote store retries for longer).
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            patience.CancelAfter(TimeSpan.FromSeconds(5));
             try
             {
-                await store.ListAsync("catalog/", null, 1, cancellationToken);
+                await store.ListAsync("catalog/", null, 1, patience.Token);
                 return Results.Text("ready\n");
             }
             catch (Exception e) when (e is ObjectStoreException or IOException)
             {
                 return Results.Text($"store unavailable: {e.Message}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return Results.Text($"store unavailable: {store.Description} did not answer within 5 s\n", statusCode: StatusCodes.Status503ServiceUnavailable);
             }
         });
 

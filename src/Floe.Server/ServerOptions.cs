@@ -3,8 +3,14 @@ namespace Floe.Server;
 /// <summary>The "Floe" configuration section (docs/api.md: Server configuration).</summary>
 public sealed class FloeOptions
 {
-    /// <summary>The object store: a directory holding the embedded filesystem store.</summary>
+    /// <summary>
+    /// The object store: a directory holding the embedded filesystem store, or an Azure Blob container
+    /// (<c>az://CONTAINER[/PREFIX]</c> or <c>https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX]</c>).
+    /// </summary>
     public string Store { get; set; } = "floe-data";
+
+    /// <summary>The Azure connection string of an az:// store (from a Secret); empty: $AZURE_STORAGE_CONNECTION_STRING.</summary>
+    public string? StoreConnectionString { get; set; }
 
     public ServerSection Server { get; set; } = new();
 
@@ -59,6 +65,18 @@ public sealed class SourcesSection
 {
     /// <summary>Location prefixes that chunk references and ingestion sources may name.</summary>
     public List<string> Allowed { get; set; } = [];
+
+    /// <summary>Connection strings for Azure source locations, per prefix (the longest matching prefix wins).</summary>
+    public List<SourceCredentialEntry> Credentials { get; set; } = [];
+}
+
+/// <summary>Source locations starting with <see cref="Prefix"/> are read with this connection string (never stored in a repository).</summary>
+public sealed class SourceCredentialEntry
+{
+    /// <summary>az://CONTAINER/… or https://ACCOUNT.blob.core.windows.net/CONTAINER/….</summary>
+    public string Prefix { get; set; } = "";
+
+    public string ConnectionString { get; set; } = "";
 }
 
 public sealed class AuthSection

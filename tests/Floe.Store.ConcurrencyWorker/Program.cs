@@ -1,9 +1,10 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using Floe.Storage;
+using Floe.Storage.Azure;
 using Floe.Store;
 
-// Commits to one Floe repository on a FileSystemObjectStore from its own process, so a test can run several at
+// Commits to one Floe repository (a directory or an Azure container) from its own process, so a test can run several at
 // once and check that branch moves stay linear across processes. Usage: <root> <worker-id> <commits>.
 // The repository must hold an int32 array "/grid" with at least <commits> rows, one column per worker and
 // 1 x 1 chunks. The worker prints "ready", waits for a line on stdin (so all workers start together), then
@@ -16,7 +17,8 @@ if (args.Length != 3 || !int.TryParse(args[1], CultureInfo.InvariantCulture, out
     return 2;
 }
 
-var repository = await Repository.OpenAsync(new FileSystemObjectStore(args[0], flushToDisk: false));
+// A directory, or an Azure container (az://…) on the account of $AZURE_STORAGE_CONNECTION_STRING.
+var repository = await Repository.OpenAsync(ObjectStoreLocation.IsAzure(args[0]) ? ObjectStoreLocation.Open(args[0]) : new FileSystemObjectStore(args[0], flushToDisk: false));
 await Console.Out.WriteLineAsync("ready");
 await Console.Out.FlushAsync();
 _ = await Console.In.ReadLineAsync();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Floe.Storage;
+using Floe.Storage.Azure;
 using Floe.Store.Format;
 using Floe.Tests.Shared;
 
@@ -96,17 +97,22 @@ public sealed class ConcurrencyTests : IDisposable
         await AssertLinearHistoryWithAllChunksAsync(repository, baseId, commitsByWriter, "/grid");
     }
 
-    [Fact]
-    public async Task Four_processes_committing_disjoint_chunks_to_one_branch_all_land_in_a_linear_history()
+    [Theory]
+    [InlineData("filesystem")]
+    [InlineData("azurite")]
+    public async Task Four_processes_committing_disjoint_chunks_to_one_branch_all_land_in_a_linear_history(string backend)
     {
         const int workers = 4;
         const int commitsEach = 12;
-        var repository = await Repository.CreateAsync(new FileSystemObjectStore(_dir.Path, flushToDisk: false));
+        using var azurite = backend == "azurite" ? AzuriteServer.Start() : null;
+        var location = azurite is null ? _dir.Path : "az://floe-concurrency/repo";
+        IObjectStore OpenStore() => azurite is null ? new FileSystemObjectStore(_dir.Path, flushToDisk: false) : ObjectStoreLocation.Open(location, azurite.ConnectionString);
+        var repository = await Repository.CreateAsync(OpenStore());
         var setup = await repository.WritableSessionAsync();
         setup.CreateArray("/grid", TestData.Int32Array([commitsEach, workers], [1, 1]));
         var baseId = await setup.CommitAsync("grid");
 
-        var processes = Enumerable.Range(0, workers).Select(w => StartWorker(w, commitsEach)).ToList();
+        var processes = Enumerable.Range(0, workers).Select(w => StartWorker(location, azurite?.ConnectionString, w, commitsEach)).ToList();
         var commitsByWorker = new IReadOnlyList<ObjectId>[workers];
         try
         {
@@ -152,7 +158,7 @@ public sealed class ConcurrencyTests : IDisposable
             }
         }
 
-        var reopened = await Repository.OpenAsync(new FileSystemObjectStore(_dir.Path));
+        var reopened = await Repository.OpenAsync(OpenStore());
         await AssertLinearHistoryWithAllChunksAsync(reopened, baseId, commitsByWorker, "/grid");
         var messages = (await TestData.LogAsync(reopened)).Select(s => s.Message).ToHashSet();
         for (var w = 0; w < workers; w++)
@@ -174,7 +180,7 @@ public sealed class ConcurrencyTests : IDisposable
         return await process.StandardError.ReadToEndAsync();
     }
 
-    private Process StartWorker(int id, int commits)
+    private static Process StartWorker(string location, string? connectionString, int id, int commits)
     {
         var worker = Path.Join(AppContext.BaseDirectory, "concurrency-worker", "Floe.Store.ConcurrencyWorker.dll");
         Assert.True(File.Exists(worker), $"the concurrency worker was not built at {worker}");
@@ -185,7 +191,8 @@ public sealed class ConcurrencyTests : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { worker, _dir.Path, id.ToString(CultureInfo.InvariantCulture), commits.ToString(CultureInfo.InvariantCulture) })
+        start.Environment[ObjectStoreLocation.ConnectionStringVariable] = connectionString;
+        foreach (var arg in new[] { worker, location, id.ToString(CultureInfo.InvariantCulture), commits.ToString(CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(arg);
         }
