@@ -12,24 +12,131 @@ using Xunit.Abstractions;
 
 namespace Floe.Server.Tests;
 
-/// <summary>
-/// Two real <c>floe serve</c> processes over one store directory: many clients commit through both at once, and the
-/// store's conditional write of the branch decides who goes first, so no acknowledged commit is lost.
-/// </summary>
+/// <summary>Two <c>floe serve</c> processes over one store directory.</summary>
 [Trait("Category", "MultiProcess")]
-public sealed partial class MultiProcessCommitTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class MultiProcessCommitTests(ITestOutputHelper output) : MultiProcessCommitTestsBase(output)
 {
-    private const string Token = "floe_multi_process_test_token";
+    protected override (string Store, IReadOnlyDictionary<string, string?> Environment) PrepareStore(string root)
+    {
+        var store = Path.Combine(root, "store");
+        Directory.CreateDirectory(store);
+        return (store, new Dictionary<string, string?>());
+    }
+}
+
+/// <summary>Two <c>floe serve</c> processes over one Azure Blob container (Azurite), each with its own grains and caches.</summary>
+[Trait("Category", "MultiProcess")]
+public sealed class AzureMultiProcessCommitTests(ITestOutputHelper output) : MultiProcessCommitTestsBase(output), IDisposable
+{
+    // On disk, so a restart finds the data again.
+    private readonly AzuriteServer _azurite = AzuriteServer.Start(inMemory: false);
+    private readonly ITestOutputHelper _output = output;
+
+    public void Dispose() => _azurite.Dispose();
+
+    protected override (string Store, IReadOnlyDictionary<string, string?> Environment) PrepareStore(string root) =>
+        ("az://floe-multi/servers", new Dictionary<string, string?> { ["Floe__StoreConnectionString"] = _azurite.ConnectionString });
+
+    [Fact]
+    public async Task Azurite_stopped_in_the_middle_of_commits_and_restarted_loses_no_acknowledged_commit()
+    {
+        const int writers = 8;
+        const int commitsEach = 12;
+        using var guard = new CancellationTokenSource(CallGuard);
+        var clients = Addresses.Select(a => new FloeClient(a, Token)).ToArray();
+        try
+        {
+            var setup = await SetUpAsync(clients[0], [writers, commitsEach], guard.Token);
+            var acknowledged = new ConcurrentDictionary<string, (int Writer, int Commit)>(StringComparer.Ordinal);
+            var failed = new ConcurrentDictionary<(int Writer, int Commit), string>();
+            var outage = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+            // Writers commit through both servers while the store goes away under them and comes back.
+            var writing = Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; i < commitsEach; i++)
+                {
+                    try
+                    {
+                        var (id, _) = await CommitChunkAsync(clients[w % clients.Length], [w, i], Value(w, i), $"writer {w} commit {i}", guard.Token);
+                        acknowledged[id] = (w, i);
+                    }
+                    catch (RpcException e)
+                    {
+                        failed[(w, i)] = $"{e.StatusCode}: {e.Status.Detail}";
+                    }
+
+                    if (acknowledged.Count >= writers * 2)
+                    {
+                        outage.TrySetResult();
+                    }
+                }
+            })));
+            await outage.Task.WaitAsync(guard.Token);
+            _azurite.Stop(graceful: true);
+            await Task.Delay(TimeSpan.FromSeconds(3), guard.Token);
+            _azurite.Restart();
+            await writing;
+
+            _output.WriteLine($"{acknowledged.Count} commits acknowledged, {failed.Count} failed: {string.Join("; ", failed.Values.Take(5))}");
+            Assert.Equal(writers * commitsEach, acknowledged.Count + failed.Count);
+            // The servers' retries carried the commits through the outage, and said so in their logs.
+            var retries = ServerOutputs.Sum(o => o.Split('\n').Count(l => l.Contains("Azure Blob", StringComparison.Ordinal) && l.Contains("retry", StringComparison.Ordinal)));
+            _output.WriteLine($"{retries} retries logged");
+            Assert.True(retries > 0, "no retry was logged during the outage");
+            Assert.Empty(failed);
+
+            foreach (var client in clients)
+            {
+                // One linear history: the acknowledged commits, each once, and every chunk with its value.
+                var log = await LogAsync(client, guard.Token);
+                Assert.Equal(setup, log[^2].Id);
+                Assert.Equal(acknowledged.Keys.Order(StringComparer.Ordinal), log.SkipLast(2).Select(s => s.Id).Order(StringComparer.Ordinal));
+                for (var n = 0; n + 1 < log.Count; n++)
+                {
+                    Assert.Equal(log[n + 1].Id, log[n].ParentId);
+                }
+
+                var values = await ReadAllAsync(client, [writers, commitsEach], guard.Token);
+                foreach (var (w, i) in acknowledged.Values)
+                {
+                    Assert.Equal(Value(w, i), values[(w * commitsEach) + i]);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Two real <c>floe serve</c> processes over one store: many clients commit through both at once, and the store's
+/// conditional write of the branch decides who goes first, so no acknowledged commit is lost.
+/// </summary>
+public abstract partial class MultiProcessCommitTestsBase(ITestOutputHelper output) : IAsyncLifetime
+{
+    protected const string Token = "floe_multi_process_test_token";
     private const string Repository = "multi";
     private const int WritersPerServer = 8;
     private const int CommitsPerWriter = 10;
 
     // Only guards against a hung process or call; nothing is asserted about how fast anything runs.
     private static readonly TimeSpan StartGuard = TimeSpan.FromMinutes(3);
-    private static readonly TimeSpan CallGuard = TimeSpan.FromMinutes(5);
+    protected static readonly TimeSpan CallGuard = TimeSpan.FromMinutes(5);
 
     private readonly string _root = Directory.CreateTempSubdirectory("floe-multi-process-").FullName;
     private readonly List<ServerProcess> _servers = [];
+
+    /// <summary>The gRPC addresses of the two servers.</summary>
+    protected IReadOnlyList<Uri> Addresses => [.. _servers.Select(s => s.Address)];
+
+    /// <summary>What each server printed so far.</summary>
+    protected IReadOnlyList<string> ServerOutputs => [.. _servers.Select(s => s.Output)];
 
     public async Task InitializeAsync()
     {
@@ -38,10 +145,9 @@ public sealed partial class MultiProcessCommitTests(ITestOutputHelper output) : 
         {
             Floe = new { Auth = new { Tokens = new[] { new { Name = "writer", Sha256 = AccessPolicy.Hash(Token), Write = new[] { "*" } } } } },
         }));
-        var store = Path.Combine(_root, "store");
-        Directory.CreateDirectory(store);
+        var (store, environment) = PrepareStore(_root);
         // Started together: each takes a while to come up, and they need not wait for each other.
-        var starting = new[] { ServerProcess.StartAsync(store, config, Path.Combine(_root, "a")), ServerProcess.StartAsync(store, config, Path.Combine(_root, "b")) };
+        var starting = new[] { ServerProcess.StartAsync(store, environment, config, Path.Combine(_root, "a")), ServerProcess.StartAsync(store, environment, config, Path.Combine(_root, "b")) };
         try
         {
             await Task.WhenAll(starting);
@@ -60,6 +166,9 @@ public sealed partial class MultiProcessCommitTests(ITestOutputHelper output) : 
 
         _servers.AddRange(starting.Select(s => s.Result));
     }
+
+    /// <summary>The --store value both servers get and the environment that goes with it.</summary>
+    protected abstract (string Store, IReadOnlyDictionary<string, string?> Environment) PrepareStore(string root);
 
     public Task DisposeAsync()
     {
@@ -229,12 +338,12 @@ public sealed partial class MultiProcessCommitTests(ITestOutputHelper output) : 
         }
     }
 
-    private static int Value(int writer, int commit) => ((writer + 1) * 1000) + commit;
+    protected static int Value(int writer, int commit) => ((writer + 1) * 1000) + commit;
 
-    private static CallOptions Options(CancellationToken cancellationToken) => new(CancellationToken: cancellationToken);
+    protected static CallOptions Options(CancellationToken cancellationToken) => new(CancellationToken: cancellationToken);
 
     /// <summary>Creates the repository and an int32 array /v of one-element chunks; returns the setup commit.</summary>
-    private static async Task<string> SetUpAsync(FloeClient client, long[] shape, CancellationToken cancellationToken)
+    protected static async Task<string> SetUpAsync(FloeClient client, long[] shape, CancellationToken cancellationToken)
     {
         await client.Repositories.CreateRepositoryAsync(new CreateRepositoryRequest { Repository = Repository }, Options(cancellationToken));
         var zarr = JsonSerializer.Serialize(new Dictionary<string, object>
@@ -268,7 +377,7 @@ public sealed partial class MultiProcessCommitTests(ITestOutputHelper output) : 
     /// One session on main that writes one chunk and commits; returns the snapshot id and whether it landed on another
     /// snapshot than the session's base (a rebase). An ABORTED session is abandoned.
     /// </summary>
-    private static async Task<(string Id, bool Rebased)> CommitChunkAsync(FloeClient client, long[] coords, int value, string message, CancellationToken cancellationToken)
+    protected static async Task<(string Id, bool Rebased)> CommitChunkAsync(FloeClient client, long[] coords, int value, string message, CancellationToken cancellationToken)
     {
         var session = await client.Writes.OpenSessionAsync(new OpenSessionRequest { Repository = Repository, Branch = "main" }, Options(cancellationToken));
         using (var call = client.Writes.WriteChanges(Options(cancellationToken)))
@@ -306,7 +415,7 @@ public sealed partial class MultiProcessCommitTests(ITestOutputHelper output) : 
         }
     }
 
-    private static async Task<List<SnapshotInfo>> LogAsync(FloeClient client, CancellationToken cancellationToken)
+    protected static async Task<List<SnapshotInfo>> LogAsync(FloeClient client, CancellationToken cancellationToken)
     {
         var log = new List<SnapshotInfo>();
         using var call = client.Repositories.Log(new LogRequest { Repository = Repository }, Options(cancellationToken));
@@ -319,7 +428,7 @@ public sealed partial class MultiProcessCommitTests(ITestOutputHelper output) : 
     }
 
     /// <summary>The whole of /v, C order, through ReadRegion.</summary>
-    private static async Task<int[]> ReadAllAsync(FloeClient client, long[] shape, CancellationToken cancellationToken, string reference = "")
+    protected static async Task<int[]> ReadAllAsync(FloeClient client, long[] shape, CancellationToken cancellationToken, string reference = "")
     {
         var values = new int[shape[0] * shape[1]];
         var seen = 0;
@@ -369,7 +478,7 @@ public sealed partial class MultiProcessCommitTests(ITestOutputHelper output) : 
         }
 
         /// <summary>Starts floe serve and waits for its "Floe server: gRPC on ..." line; kills it and throws when it does not come.</summary>
-        public static async Task<ServerProcess> StartAsync(string store, string config, string workingDirectory)
+        public static async Task<ServerProcess> StartAsync(string store, IReadOnlyDictionary<string, string?> environment, string config, string workingDirectory)
         {
             Directory.CreateDirectory(workingDirectory);
             var start = new ProcessStartInfo(DotnetHost.Path())
@@ -379,6 +488,11 @@ public sealed partial class MultiProcessCommitTests(ITestOutputHelper output) : 
                 UseShellExecute = false,
                 WorkingDirectory = workingDirectory,
             };
+            foreach (var (name, value) in environment)
+            {
+                start.Environment[name] = value;
+            }
+
             foreach (var argument in new[] { FloeDll(), "serve", "--store", store, "--listen", "http://127.0.0.1:0", "--http-listen", "", "--config", config })
             {
                 start.ArgumentList.Add(argument);
