@@ -199,6 +199,39 @@ internal static class Commands
         }));
         command.Subcommands.Add(store);
 
+        var writers = new Option<int>("--writers") { Description = "Concurrent writers, each with its own repository instance", DefaultValueFactory = _ => 4 };
+        var commitsEach = new Option<int>("--commits") { Description = "Commits per writer", DefaultValueFactory = _ => 40 };
+        var commitRounds = new Option<int>("--rounds") { Description = "Rounds per store (the median is reported)", DefaultValueFactory = _ => 3 };
+        var azuriteDir = new Option<string?>("--node-dir") { Description = "A folder whose node_modules holds azurite (default: tests/node above the working directory)" };
+        var commits = new Command("commits", "Concurrent writers committing to one branch on an Azure Blob container (Azurite) against the embedded filesystem store: commits/s, latency, retries")
+        {
+            writers, commitsEach, commitRounds, azuriteDir, dir,
+        };
+        commits.SetAction((parse, ct) => Run(async () =>
+        {
+            var (w, c, r) = (parse.GetValue(writers), parse.GetValue(commitsEach), parse.GetValue(commitRounds));
+            if (w < 1 || c < 1 || r < 1)
+            {
+                throw new ArgumentException("--writers, --commits and --rounds must be at least 1");
+            }
+
+            var work = parse.GetValue(dir);
+            var temporary = work is null;
+            work ??= Path.Combine(Path.GetTempPath(), "floe-bench-commits-" + Guid.NewGuid().ToString("N")[..8]);
+            try
+            {
+                await new Floe.Benchmarks.Store.CommitBenchmark(Console.Out, work, w, c, r, parse.GetValue(azuriteDir)).RunAsync(ct);
+            }
+            finally
+            {
+                if (temporary && Directory.Exists(work))
+                {
+                    Directory.Delete(work, recursive: true);
+                }
+            }
+        }));
+        command.Subcommands.Add(commits);
+
         var files = new Option<int>("--files") { Description = "IMERG-layout files to write and read", DefaultValueFactory = _ => 8 };
         var rounds = new Option<int>("--rounds") { Description = "Times each file is read (medians are quoted)", DefaultValueFactory = _ => 25 };
         var hdf5 = new Command("hdf5", "Reading IMERG-layout NetCDF4 files into virtual references, locally and over HTTP, against h5py (kerchunk's method)") { files, rounds, dir };

@@ -18,8 +18,11 @@ internal sealed partial class AzuriteServer : IDisposable
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    private AzuriteServer(string location, bool ownsLocation, bool inMemory, int port)
+    private readonly string _nodeDirectory;
+
+    private AzuriteServer(string location, bool ownsLocation, bool inMemory, int port, string nodeDirectory)
     {
+        _nodeDirectory = nodeDirectory;
         Location = location;
         _ownsLocation = ownsLocation;
         _inMemory = inMemory;
@@ -39,12 +42,15 @@ internal sealed partial class AzuriteServer : IDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
-    /// <summary>Starts Azurite on a free port, keeping its data in memory or in a directory (created when null).</summary>
-    public static AzuriteServer Start(bool inMemory = true, string? location = null)
+    /// <summary>
+    /// Starts Azurite on a free port, keeping its data in memory or in a directory (created when null). Azurite comes
+    /// from <paramref name="nodeDirectory"/>/node_modules (default: tests/node above the working directory or program).
+    /// </summary>
+    public static AzuriteServer Start(bool inMemory = true, string? location = null, string? nodeDirectory = null)
     {
         var owns = location is null;
         location ??= Directory.CreateTempSubdirectory("floe-azurite-").FullName;
-        var server = new AzuriteServer(location, owns, inMemory, FreePort());
+        var server = new AzuriteServer(location, owns, inMemory, FreePort(), nodeDirectory ?? FindNodeDirectory());
         server.Restart();
         return server;
     }
@@ -57,7 +63,7 @@ internal sealed partial class AzuriteServer : IDisposable
             throw new InvalidOperationException("Azurite is already running");
         }
 
-        var main = Path.Combine(OracleNode.Directory, "node_modules", "azurite", "dist", "src", "blob", "main.js");
+        var main = Path.Combine(_nodeDirectory, "node_modules", "azurite", "dist", "src", "blob", "main.js");
         if (!File.Exists(main))
         {
             throw new InvalidOperationException($"{main} not found. {Hint}");
@@ -68,7 +74,7 @@ internal sealed partial class AzuriteServer : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = OracleNode.Directory,
+            WorkingDirectory = _nodeDirectory,
         };
         foreach (var argument in new[] { main, "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--skipApiVersionCheck", "--disableTelemetry", "--silent" })
@@ -182,6 +188,23 @@ internal sealed partial class AzuriteServer : IDisposable
                 _output.AppendLine(line);
             }
         }
+    }
+
+    private static string FindNodeDirectory()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
+            {
+                var candidate = Path.Combine(directory.FullName, "tests", "node");
+                if (Directory.Exists(Path.Combine(candidate, "node_modules", "azurite")))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"tests/node/node_modules/azurite not found above {Environment.CurrentDirectory}. {Hint}");
     }
 
     private static int FreePort()
