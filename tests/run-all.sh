@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Oracles the tests call: Debian's python3 with numcodecs, h5py, netCDF4 and grpcio (a gRPC peer not written here),
 # the zstd command, hdf5 and netCDF tools, nginx, azure-storage-blob (a Blob client not written here); Node packages under
 # tests/node (Azurite among them).
-packages=(python3-numcodecs python3-numpy zstd python3-h5py python3-netcdf4 python3-grpcio python3-grpc-tools hdf5-tools netcdf-bin nginx-light python3-xarray python3-zarr python3-fsspec python3-aiohttp python3-azure-storage)
+packages=(python3-numcodecs python3-numpy zstd python3-h5py python3-netcdf4 python3-grpcio python3-grpc-tools hdf5-tools netcdf-bin nginx-light python3-xarray python3-zarr python3-fsspec python3-aiohttp python3-azure-storage python3-yaml)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -64,7 +64,8 @@ public static class FloeServer
         // $AZURE_STORAGE_CONNECTION_STRING; several servers may share one container.
         builder.Services.AddSingleton(sp => ObjectStoreLocation.Open(options.Store, options.StoreConnectionString, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Floe.Storage.Azure")));
         builder.Services.AddSingleton(sp => new AzureBlobSource(
-            options.Sources.Credentials.Select(c => new SourceCredential(c.Prefix, c.ConnectionString)),
+            // From the configuration and from the file $FLOE_SOURCE_CREDENTIALS names (a mounted Secret).
+            [.. options.Sources.Credentials.Select(c => new SourceCredential(c.Prefix, c.ConnectionString)), .. SourceCredentials.FromEnvironment()],
             Environment.GetEnvironmentVariable(ObjectStoreLocation.ConnectionStringVariable),
             logger: sp.GetRequiredService<ILoggerFactory>().CreateLogger("Floe.Storage.Azure")));
         builder.Services.AddSingleton(sp => new RepositoryCatalog(sp.GetRequiredService<IObjectStore>(), new RepositoryOptions

@@ -4,8 +4,8 @@ namespace Floe.Storage.Azure;
 
 /// <summary>
 /// Source credentials from a JSON file: <c>[{"prefix": "az://archive/", "connectionString": "..."}, …]</c>.
-/// The CLI reads the file $FLOE_SOURCE_CREDENTIALS names (a mounted Kubernetes Secret, say); the server has them in
-/// its configuration (Floe:Sources:Credentials).
+/// The CLI and the server read the file $FLOE_SOURCE_CREDENTIALS names (a mounted Kubernetes Secret, say); the server
+/// also takes them from its configuration (Floe:Sources:Credentials).
 /// </summary>
 public static class SourceCredentials
 {
@@ -39,7 +39,7 @@ public static class SourceCredentials
             {
                 string Field(string name) =>
                     entry.ValueKind == JsonValueKind.Object && entry.EnumerateObject().FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Value is
-                        { ValueKind: JsonValueKind.String } value && value.GetString() is { Length: > 0 } text
+                    { ValueKind: JsonValueKind.String } value && value.GetString() is { Length: > 0 } text
                         ? text
                         : throw new ArgumentException($"{path}: entry {index}: \"{name}\" (a non-empty string) is required");
 
