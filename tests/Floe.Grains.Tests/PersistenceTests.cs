@@ -1,12 +1,14 @@
 using System.Text;
 using Floe.Storage;
+using Floe.Storage.Azure;
+using Floe.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Floe.Grains.Tests;
 
 public sealed class PersistenceTests
 {
-    public static TheoryData<string> Storages => ["memory-grain-storage", "memory-object-store", "filesystem-object-store"];
+    public static TheoryData<string> Storages => ["memory-grain-storage", "memory-object-store", "filesystem-object-store", "azure-object-store"];
 
     private static readonly GrainStateId Id = new("CounterGrain", "key/1", "state");
 
@@ -15,7 +17,8 @@ public sealed class PersistenceTests
     public async Task Writes_and_clears_are_conditional_on_the_etag_last_seen(string kind)
     {
         using var directory = new TempDirectory();
-        var storage = CreateStorage(kind, directory.Path);
+        using var azurite = kind == "azure-object-store" ? AzuriteServer.Start() : null;
+        var storage = CreateStorage(kind, directory.Path, azurite);
 
         var absent = await storage.ReadAsync(Id);
         Assert.False(absent.RecordExists);
@@ -100,12 +103,17 @@ public sealed class PersistenceTests
         Assert.Equal(new CounterSnapshot(1, 1), await grain.Increment());
     }
 
-    [Fact]
-    public async Task A_conflicting_write_from_another_runtime_over_the_same_store_fails_the_call_until_the_grain_rereads()
+    [Theory]
+    [InlineData("filesystem")]
+    [InlineData("azure")]
+    public async Task A_conflicting_write_from_another_runtime_over_the_same_store_fails_the_call_until_the_grain_rereads(string backend)
     {
         using var directory = new TempDirectory();
-        await using var first = ObjectStoreHost(new FileSystemObjectStore(directory.Path));
-        await using var second = ObjectStoreHost(new FileSystemObjectStore(directory.Path));
+        using var azurite = backend == "azure" ? AzuriteServer.Start() : null;
+        // Two store instances over one directory or container stand for two server processes.
+        IObjectStore Open() => azurite is null ? new FileSystemObjectStore(directory.Path) : ObjectStoreLocation.Open("az://grains/state", azurite.ConnectionString);
+        await using var first = ObjectStoreHost(Open());
+        await using var second = ObjectStoreHost(Open());
         var inFirst = first.Grain<IPersistedCounterGrain>("shared");
         var inSecond = second.Grain<IPersistedCounterGrain>("shared");
 
@@ -136,10 +144,11 @@ public sealed class PersistenceTests
         o => o.AddGrain<IPersistedCounterGrain, PersistedCounterGrain>(),
         s => s.AddObjectStoreGrainStorage(GrainServiceCollectionExtensions.DefaultStorageName, _ => store));
 
-    private static IGrainStorage CreateStorage(string kind, string directory) => kind switch
+    private static IGrainStorage CreateStorage(string kind, string directory, AzuriteServer? azurite) => kind switch
     {
         "memory-grain-storage" => new MemoryGrainStorage(),
         "memory-object-store" => new ObjectStoreGrainStorage(new MemoryObjectStore()),
+        "azure-object-store" => new ObjectStoreGrainStorage(ObjectStoreLocation.Open("az://grains", azurite!.ConnectionString)),
         _ => new ObjectStoreGrainStorage(new FileSystemObjectStore(directory)),
     };
 
