@@ -140,13 +140,8 @@ public sealed class AzureBlobSource : IByteRangeSource
         }
         else
         {
-            // Path-style hosts (the emulator, custom domains) carry the account as the first path segment.
-            var uri = new Uri(location);
-            var path0 = uri.AbsolutePath.TrimStart('/');
-            var account = uri.Host.Contains(".blob.", StringComparison.OrdinalIgnoreCase) ? "" : path0.Split('/', 2)[0] + "/";
-            var endpoint = new Uri(uri.GetLeftPart(UriPartial.Authority) + "/" + account);
+            (var endpoint, path) = AzureConnectionString.SplitUrl(new Uri(location));
             client = _anonymous.GetOrAdd(endpoint, e => new AzureBlobClient(AzureConnectionString.Anonymous(e), _http, _retry, _logger));
-            path = path0[account.Length..];
         }
 
         path = Uri.UnescapeDataString(path.Split('?', 2)[0]);

@@ -138,6 +138,18 @@ public sealed class AzureConnectionString
 
     public override string ToString() => $"{BlobEndpoint} ({AuthKind})";
 
+    /// <summary>
+    /// The Blob endpoint an account URL is under and the rest of its path: https://ACCOUNT.blob.SUFFIX/REST or, for
+    /// path-style hosts (the emulator, custom domains), http://HOST/ACCOUNT/REST.
+    /// </summary>
+    public static (Uri Endpoint, string Path) SplitUrl(Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var path = url.AbsolutePath.TrimStart('/');
+        var account = url.Host.Contains(".blob.", StringComparison.OrdinalIgnoreCase) ? "" : path.Split('/', 2)[0] + "/";
+        return (new Uri(url.GetLeftPart(UriPartial.Authority) + "/" + account), path.Length > account.Length ? path[account.Length..] : "");
+    }
+
     // ACCOUNT.blob.SUFFIX, or the first path segment of a path-style (emulator) endpoint.
     private static string? AccountOf(Uri endpoint)
     {

@@ -57,13 +57,8 @@ public static class ObjectStoreLocation
         }
         else
         {
-            var uri = new Uri(location);
             var given = string.IsNullOrWhiteSpace(connectionString) ? null : AzureConnectionString.Parse(connectionString, ConnectionStringVariable);
-            // Path-style endpoints (the emulator, custom domains) carry the account as the first segment.
-            var pathStyle = !uri.Host.Contains(".blob.", StringComparison.OrdinalIgnoreCase);
-            var segments = uri.AbsolutePath.Trim('/').Split('/', 2);
-            var endpoint = new Uri(uri.GetLeftPart(UriPartial.Authority) + "/" + (pathStyle ? segments[0] + "/" : ""));
-            path = pathStyle ? (segments.Length > 1 ? segments[1] : "") : uri.AbsolutePath.Trim('/');
+            (var endpoint, path) = AzureConnectionString.SplitUrl(new Uri(location));
             if (given is not null && given.BlobEndpoint != endpoint)
             {
                 throw new ArgumentException($"{location}: the connection string is for {given.BlobEndpoint}, not {endpoint}");

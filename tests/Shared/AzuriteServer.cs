@@ -50,7 +50,7 @@ internal sealed partial class AzuriteServer : IDisposable
     {
         var owns = location is null;
         location ??= Directory.CreateTempSubdirectory("floe-azurite-").FullName;
-        var server = new AzuriteServer(location, owns, inMemory, FreePort(), nodeDirectory ?? FindNodeDirectory());
+        var server = new AzuriteServer(location, owns, inMemory, FreePort(), nodeDirectory ?? NodePackages.Directory("azurite", Hint));
         server.Restart();
         return server;
     }
@@ -190,23 +190,6 @@ internal sealed partial class AzuriteServer : IDisposable
         }
     }
 
-    private static string FindNodeDirectory()
-    {
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-        {
-            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-            {
-                var candidate = Path.Combine(directory.FullName, "tests", "node");
-                if (Directory.Exists(Path.Combine(candidate, "node_modules", "azurite")))
-                {
-                    return candidate;
-                }
-            }
-        }
-
-        throw new InvalidOperationException($"tests/node/node_modules/azurite not found above {Environment.CurrentDirectory}. {Hint}");
-    }
-
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -216,4 +199,26 @@ internal sealed partial class AzuriteServer : IDisposable
 
     [LibraryImport("libc", EntryPoint = "kill")]
     private static partial int SendSignal(int pid, int signal);
+}
+
+/// <summary>Finds tests/node, where the npm packages the tests and benchmarks run are installed.</summary>
+internal static class NodePackages
+{
+    /// <summary>tests/node holding <paramref name="package"/> in its node_modules, above the working directory or the program.</summary>
+    public static string Directory(string package, string hint)
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
+            {
+                var candidate = Path.Combine(directory.FullName, "tests", "node");
+                if (System.IO.Directory.Exists(Path.Combine(candidate, "node_modules", package)))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"tests/node/node_modules/{package} not found above {Environment.CurrentDirectory}. {hint}");
+    }
 }

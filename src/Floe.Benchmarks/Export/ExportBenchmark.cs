@@ -8,6 +8,7 @@ using Floe.Ingest;
 using Floe.Ingest.Sources;
 using Floe.Storage;
 using Floe.Store;
+using Floe.Tests.Shared;
 using H3Index = Floe.H3.H3;
 
 namespace Floe.Benchmarks.Export;
@@ -26,7 +27,8 @@ public sealed class ExportBenchmark(TextWriter output, string workDirectory, str
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var node = nodeDirectory ?? FindNodeDirectory();
+        var node = nodeDirectory ?? NodePackages.Directory(Path.Combine("@duckdb", "node-api"),
+            "The DuckDB peer needs tests/node with its packages installed (cd tests/node && npm install); or give --node-dir");
         Directory.CreateDirectory(workDirectory);
         output.WriteLine($"floe bench export: {days} ERA5-layout days ({(small ? "19 x 36" : "721 x 1440")} x 24 hours) in {fixtureDirectory}");
         var paths = FixtureWriter.WriteEra5(fixtureDirectory, days, new DateOnly(2020, 1, 1), small, output, cancellationToken);
@@ -209,23 +211,5 @@ public sealed class ExportBenchmark(TextWriter output, string workDirectory, str
 
         using var document = JsonDocument.Parse(stdout.Result);
         return document.RootElement.Clone();
-    }
-
-    /// <summary>tests/node (its node_modules holds @duckdb/node-api), found above the working directory or the program.</summary>
-    private static string FindNodeDirectory()
-    {
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-        {
-            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-            {
-                var candidate = Path.Combine(directory.FullName, "tests", "node");
-                if (Directory.Exists(Path.Combine(candidate, "node_modules", "@duckdb", "node-api")))
-                {
-                    return candidate;
-                }
-            }
-        }
-
-        throw new InvalidOperationException("the DuckDB peer needs tests/node with its packages installed (cd tests/node && npm install); or give --node-dir");
     }
 }
